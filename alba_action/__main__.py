@@ -1,0 +1,3 @@
+from alba_action.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Where things are published: one URL syntax, one storage protocol."""

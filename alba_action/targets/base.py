@@ -1,0 +1,61 @@
+"""The storage protocol shared by every target: exists, put, get, delete, list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Protocol
+
+# Called with the number of bytes just transferred.
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class Body:
+    """What to write: bytes in memory, or a file streamed from disk."""
+
+    data: bytes | None = None
+    path: Path | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else self.path.stat().st_size
+
+
+class Store(Protocol):
+    """A flat key → bytes store. Keys use `/`; no leading slash."""
+
+    url: str  # the target URL with any secret removed, for messages
+
+    def head(self, key: str) -> ObjectInfo | None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def get(self, key: str) -> tuple[bytes, str | None] | None:
+        """The object's bytes and its etag, or None when missing."""
+
+    def put(
+        self,
+        key: str,
+        body: Body,
+        content_type: str,
+        cache_control: str | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        """Write an object. if_match/if_none_match raise ConflictError when the store honours them and they fail."""
+
+    def delete(self, key: str) -> None: ...
+
+    def list(self, prefix: str) -> Iterator[str]: ...
+
+    def check(self) -> None:
+        """Fail early with a clear error when the target cannot be reached or does not exist."""
