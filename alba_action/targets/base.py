@@ -59,3 +59,32 @@ class Store(Protocol):
 
     def check(self) -> None:
         """Fail early with a clear error when the target cannot be reached or does not exist."""
+
+
+class ImageRepository(Protocol):
+    """One image repository, static (bucket, folder) or an OCI registry.
+
+    Digests are "sha256:<hex>"; refs are a digest or a tag.
+    """
+
+    name: str  # repository name, e.g. "albatros" or "dxflrs/albatros"
+    url: str  # display form without secrets
+
+    def blob_exists(self, digest: str) -> bool: ...
+
+    def put_blob(
+        self, digest: str, size: int, media_type: str, path: Path | None, data: bytes | None,
+        progress: ProgressCallback | None = None,
+    ) -> None: ...
+
+    def get_manifest(self, ref: str) -> tuple[bytes, str] | None:
+        """The manifest's exact bytes and media type, or None when missing."""
+
+    def manifest_digest(self, ref: str) -> str | None: ...
+
+    def put_manifest(self, ref: str, data: bytes, media_type: str) -> None: ...
+
+    def list_tags(self) -> list[str]: ...
+
+    def finish(self, tags: list[str]) -> None:
+        """After the tags are written (static registries write tags/list and v2/index.html)."""

@@ -1,0 +1,1 @@
+"""Container images: archives in (docker, Nix, OCI), compression, manifests, the index."""
