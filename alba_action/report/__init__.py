@@ -1,0 +1,1 @@
+"""What users see: progress and trace on stderr, outputs, summaries, masking."""

@@ -1,0 +1,82 @@
+"""The name document `df-dist-v1/NAME`: a read-modify-write shared by concurrent pipelines.
+
+Conditional writes (If-Match / If-None-Match) settle races where the store honours them.
+Garage 1.2 ignores them, so every writer also rebuilds the list from the tag documents that
+exist, reads it back after a short settle time, and writes again while a tag is missing: the
+last writer always sees every tag document written before it, so the list converges.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+
+from alba_action.errors import ConflictError, TargetError
+from alba_action.static import plan
+from alba_action.targets.base import Body
+
+ROUNDS = 20
+
+
+def settle_seconds() -> float:
+    return float(os.environ.get("ALBA_SETTLE_SECONDS", "0.4"))
+
+
+def read_tags(store, name: str) -> tuple[list[str], str | None, bool]:
+    """(tags, etag, exists) of the name document."""
+    got = store.get(plan.name_key(name))
+    if got is None:
+        return [], None, False
+    data, etag = got
+    try:
+        doc = json.loads(data)
+        tags = [t for t in doc.get("tags", []) if isinstance(t, str)]
+    except (ValueError, AttributeError):
+        raise TargetError(
+            f"{plan.name_key(name)} on {store.url} is not a name document",
+            "inspect it; delete it to let alba rebuild it from the tag documents",
+        ) from None
+    return tags, etag, True
+
+
+def tag_documents(store, name: str) -> set[str]:
+    return {t for key in store.list(f"{plan.ROOT}/{name}/") if (t := plan.tag_of(key, name))}
+
+
+def update(store, name: str, add: list[str] = (), remove: set[str] = frozenset()) -> list[str]:
+    """Put `add` at the front and drop `remove`; return the list as finally read back."""
+    front = list(add)
+    for _ in range(ROUNDS):
+        current, etag, exists = read_tags(store, name)
+        known = tag_documents(store, name) - set(remove)
+        wanted = plan.merged_tags(current, front, known, set(remove))
+        if wanted != current or not exists:
+            try:
+                _write(store, name, wanted, etag, exists)
+            except ConflictError:
+                time.sleep(random.uniform(0.05, 0.3))
+                continue
+        # Let concurrent writers land, then check that nothing we need was overwritten.
+        time.sleep(settle_seconds() * random.uniform(0.75, 1.25))
+        final, _, _ = read_tags(store, name)
+        present = tag_documents(store, name) - set(remove)
+        if set(add) <= set(final) and present <= set(final) and not (set(remove) & set(final)):
+            return final
+        front = [t for t in add if t not in final]  # keep the order others set, add back only what is lost
+    raise TargetError(
+        f"{plan.name_key(name)} on {store.url} kept changing under concurrent writers",
+        "run the command again; the files and tag documents are in place",
+    )
+
+
+def _write(store, name: str, tags: list[str], etag: str | None, exists: bool) -> None:
+    store.put(
+        plan.name_key(name),
+        Body(data=plan.dumps(plan.name_document(name, tags))),
+        plan.JSON,
+        plan.NO_CACHE,
+        if_match=etag if exists else None,
+        if_none_match=not exists,
+    )

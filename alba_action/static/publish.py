@@ -1,0 +1,141 @@
+"""Execute df-dist-v1 plans against a Store: push, ls, rm, gc."""
+
+from __future__ import annotations
+
+import mimetypes
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alba_action.errors import InputError
+from alba_action.names import parse_refs
+from alba_action.report.progress import Reporter
+from alba_action.static import catalog, plan
+from alba_action.static.scan import scan
+from alba_action.targets.base import Body
+
+PARALLEL_FILES = 4
+
+
+@dataclass
+class StaticResult:
+    name: str
+    target: str
+    tags: list[str]
+    files: list[dict] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    listed: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v or k in ("name", "target", "tags", "dry_run")}
+
+
+def content_type(path: str) -> str:
+    guessed, _ = mimetypes.guess_type(path, strict=False)
+    return guessed or "application/octet-stream"
+
+
+def push(store, refs: list[str], src_dir: Path, reporter: Reporter, dry_run: bool = False) -> StaticResult:
+    name, tags = parse_refs(refs, need_tag=True, single=True)
+    flavors = scan(src_dir)  # validates and hashes everything before the first write
+    uploads = plan.uploads(name, tags, flavors)
+    result = StaticResult(name, store.url, tags, dry_run=dry_run)
+    result.files = [
+        {"platform": str(u.flavor.platform), "path": u.path, "key": u.key, "size": u.size, "digest": u.digest}
+        for u in uploads
+    ]
+    result.documents = [plan.tag_key(name, t) for t in tags] + [plan.name_key(name)]
+    if dry_run:
+        _print_plan(reporter, src_dir, uploads, name, tags)
+        return result
+    store.check()
+    _upload_files(store, uploads, src_dir, reporter)
+    doc = plan.dumps(plan.tag_document(flavors))
+    for tag in tags:
+        store.put(plan.tag_key(name, tag), Body(data=doc), plan.JSON, plan.NO_CACHE)
+        reporter.log(f"tag -> {plan.tag_key(name, tag)}")
+    catalog.update(store, name, add=tags)
+    reporter.log(f"manifest -> {plan.name_key(name)}")
+    return result
+
+
+def _label(u: plan.Upload, src_dir: Path) -> str:
+    shown = Path(src_dir.name) / u.flavor.folder.relative_to(src_dir) / u.path
+    return f"{shown.as_posix()} -> {u.key}"
+
+
+def _print_plan(reporter: Reporter, src_dir: Path, uploads, name: str, tags: list[str]) -> None:
+    for u in uploads:
+        reporter.log(f"would upload {_label(u, src_dir)} ({u.size} bytes)")
+    for tag in tags:
+        reporter.log(f"would write tag -> {plan.tag_key(name, tag)}")
+    reporter.log(f"would write manifest -> {plan.name_key(name)} (adding {', '.join(tags)})")
+
+
+def _upload_files(store, uploads, src_dir: Path, reporter: Reporter) -> None:
+    def one(u: plan.Upload) -> None:
+        with reporter.transfer(_label(u, src_dir), u.size) as progress:
+            store.put(u.key, Body(path=Path(u.source)), content_type(u.path), plan.FILE_CACHE, progress=progress)
+
+    with ThreadPoolExecutor(PARALLEL_FILES) as pool:
+        for future in [pool.submit(one, u) for u in uploads]:
+            future.result()  # the first failure stops the push before any document is written
+
+
+def ls(store, refs: list[str]) -> StaticResult:
+    name, _ = parse_refs(refs, need_tag=False, single=True)
+    store.check()
+    tags, _, _ = catalog.read_tags(store, name)
+    result = StaticResult(name, store.url, tags)
+    return result
+
+
+def rm(store, refs: list[str], reporter: Reporter, dry_run: bool = False) -> StaticResult:
+    name, tags = parse_refs(refs, need_tag=True, single=True)
+    return _remove(store, name, tags, reporter, dry_run)
+
+
+def gc(store, refs: list[str], keep: int, include_releases: bool, reporter: Reporter, dry_run: bool = False) -> StaticResult:
+    name, _ = parse_refs(refs, need_tag=False, single=True)
+    store.check()
+    tags, _, _ = catalog.read_tags(store, name)
+    victims = plan.gc_victims(tags, keep, include_releases)
+    if not victims:
+        reporter.log(f"nothing to collect: {len(tags)} tags, keeping {keep}")
+    return _remove(store, name, victims, reporter, dry_run)
+
+
+def _remove(store, name: str, tags: list[str], reporter: Reporter, dry_run: bool) -> StaticResult:
+    result = StaticResult(name, store.url, tags, dry_run=dry_run)
+    if not tags:
+        return result
+    store.check()
+    keys = {t: _tag_objects(store, name, t) for t in tags}
+    listed, _, _ = catalog.read_tags(store, name)
+    for tag in tags:
+        if not keys[tag] and tag not in listed:
+            raise InputError(
+                f"-t {name}:{tag}: no such tag on {store.url}",
+                f"`alba static ls -t {name} TARGET` lists the published tags",
+            )
+    result.deleted = [k for t in tags for k in keys[t]]
+    if dry_run:
+        reporter.log(f"would write manifest -> {plan.name_key(name)} (removing {', '.join(tags)})")
+        for key in result.deleted:
+            reporter.log(f"would delete {key}")
+        return result
+    catalog.update(store, name, remove=set(tags))  # readers stop seeing the tags first
+    reporter.log(f"manifest -> {plan.name_key(name)} (removed {', '.join(tags)})")
+    for key in result.deleted:
+        store.delete(key)
+        reporter.log(f"deleted {key}")
+    return result
+
+
+def _tag_objects(store, name: str, tag: str) -> list[str]:
+    """The tag document first (so no concurrent push lists the tag again), then its files."""
+    doc = plan.tag_key(name, tag)
+    files = sorted(store.list(doc + "/"))
+    return ([doc] if store.exists(doc) else []) + files

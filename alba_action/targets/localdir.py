@@ -1,0 +1,120 @@
+"""A local folder with the same object layout: the embedded default, no server needed.
+
+A folder cannot also be a file, so an object whose key is also a folder
+(`df-dist-v1/NAME`, `df-dist-v1/NAME/TAG`) lives at `<key>/index.json`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from alba_action.errors import InputError, TargetError
+from alba_action.targets.base import Body, ObjectInfo, ProgressCallback
+from alba_action.targets.url import FileUrl
+
+INDEX = "index.json"
+CHUNK = 1024 * 1024
+
+
+class LocalDirStore:
+    def __init__(self, url: FileUrl) -> None:
+        self.root = url.root
+        self.url = url.display
+
+    def check(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"target {self.url} is a file, not a folder", "name a folder (it is created if missing)")
+
+    def _path(self, key: str) -> Path:
+        if key.startswith("/") or ".." in key.split("/"):
+            raise TargetError(f"key {key!r} leaves the target folder", "this is a bug in alba; please report it")
+        path = self.root / key
+        return path / INDEX if path.is_dir() else path
+
+    def head(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        st = path.stat()
+        return ObjectInfo(key, st.st_size, f'"{st.st_mtime_ns:x}-{st.st_size:x}"')
+
+    def exists(self, key: str) -> bool:
+        return self.head(key) is not None
+
+    def get(self, key: str) -> tuple[bytes, str | None] | None:
+        info = self.head(key)
+        return None if info is None else (self._path(key).read_bytes(), info.etag)
+
+    def put(self, key, body: Body, content_type, cache_control=None, if_match=None, if_none_match=False,
+            progress: ProgressCallback | None = None) -> None:
+        path = self.root / key
+        self._make_parent(path.parent)
+        if path.is_dir():
+            path = path / INDEX
+        # Write beside, then rename: readers never see half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".alba-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if body.data is not None:
+                    out.write(body.data)
+                    if progress:
+                        progress(len(body.data))
+                else:
+                    _copy(body.path, out, progress)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _make_parent(self, parent: Path) -> None:
+        """Create folders; a document stored as a file where a folder is needed moves into it."""
+        for p in reversed([parent, *parent.parents]):
+            if p == self.root or self.root not in p.parents:
+                continue
+            if p.is_file():
+                tmp = p.with_name(p.name + ".alba-move")
+                os.replace(p, tmp)
+                p.mkdir()
+                os.replace(tmp, p / INDEX)
+        parent.mkdir(parents=True, exist_ok=True)
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        # Remove folders left empty, up to the root.
+        for parent in path.parents:
+            if parent == self.root or self.root not in parent.parents:
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
+    def list(self, prefix: str) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames.sort()
+            rel = Path(dirpath).relative_to(self.root).as_posix()
+            for name in sorted(filenames):
+                if name.startswith(".alba-"):
+                    continue
+                key = name if rel == "." else f"{rel}/{name}"
+                if name == INDEX and rel != ".":
+                    key = rel
+                if key.startswith(prefix):
+                    yield key
+
+
+def _copy(src: Path, out, progress: ProgressCallback | None) -> None:
+    with open(src, "rb") as f:
+        while chunk := f.read(CHUNK):
+            out.write(chunk)
+            if progress:
+                progress(len(chunk))
+

@@ -1,0 +1,212 @@
+"""HTTP to one registry: oras-py's Registry with our auth, retries and time budget.
+
+`RegistryClient.do_request` replaces oras-py's (whose decorator sleeps up to 83 s per
+call and re-sends every request unauthenticated first), so oras-py methods that go
+through it behave like ours. Each thread gets its own requests.Session.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import oras.provider
+import requests
+from http.cookiejar import DefaultCookiePolicy
+from urllib3.exceptions import NewConnectionError
+
+from alba_action.errors import TargetError
+from alba_action.targets.registry_auth import Authenticator
+
+RETRY_STATUS = {429, 500, 502, 503, 504}
+IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE"}
+# (connect, read) seconds: a dead host is noticed fast; a slow registry digesting a
+# large upload is not.
+TIMEOUT = (5.0, 300.0)
+_REPO_IN_PATH = re.compile(r"/v2/(.+)/(?:blobs|manifests|tags)/")
+
+# A request body: bytes, or a factory that opens a fresh stream for each attempt.
+BodySource = bytes | Callable[[], object] | None
+
+
+class TransientError(TargetError):
+    """A failure worth retrying (429, 5xx, reset connection); carries Retry-After."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message, "the registry may be overloaded or restarting; try again later")
+        self.retry_after = retry_after
+
+
+@dataclass
+class RetryBudget:
+    """Backoff shared by every request of one push: at most `total` seconds of waiting,
+    and a host that refuses connections is given up after `unreachable` seconds."""
+
+    total: float = 120.0
+    unreachable: float = 15.0
+    base: float = 0.5
+    cap: float = 30.0
+
+    def __post_init__(self) -> None:
+        self.spent = 0.0
+        self._lock = threading.Lock()
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        # Jitter keeps parallel uploads from retrying in lockstep.
+        return min(self.cap, self.base * 2**attempt) * random.uniform(0.8, 1.0)
+
+    def pause(self, attempt: int, retry_after: float | None, error: TargetError) -> None:
+        """Sleep before the next attempt, or raise `error` when the budget is spent."""
+        wait = self.delay(attempt, retry_after)
+        with self._lock:
+            if self.spent + wait > self.total:
+                error.message += f" (still failing after {self.spent:.0f} s of retries)"
+                raise error
+            self.spent += wait
+        time.sleep(wait)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+    except (TypeError, ValueError):
+        return None
+
+
+def _refused(error: requests.ConnectionError) -> bool:
+    """Connection never made (refused, DNS, connect timeout), as opposed to a reset."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(error, requests.ConnectTimeout) or isinstance(reason, NewConnectionError)
+
+
+def scopes_for(method: str, url: str) -> tuple[str, ...]:
+    match = _REPO_IN_PATH.search(url)
+    if not match:
+        return ()
+    actions = "pull" if method in ("GET", "HEAD") else "pull,push"
+    return (f"repository:{match.group(1)}:{actions}",)
+
+
+class RegistryClient(oras.provider.Registry):
+    def __init__(self, host: str, insecure: bool, auth: Authenticator, budget: RetryBudget) -> None:
+        super().__init__(hostname=host, insecure=insecure)
+        self.authenticator = auth
+        self.budget = budget
+        self._local = threading.local()
+        auth.fetch = self._fetch_token
+
+    def __str__(self) -> str:
+        return f"RegistryClient({self.prefix}://{self.hostname})"
+
+    def base(self) -> str:
+        return f"{self.prefix}://{self.hostname}"
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            # As oras-py does: registries that set cookies think they talk to a browser.
+            session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        return session
+
+    def _fetch_token(self, realm: str, params: list, headers: dict) -> requests.Response:
+        return self.send("GET", realm, params=params, headers=headers, authenticate=False)
+
+    def do_request(self, url, method="GET", data=None, headers=None, json=None, stream=False):
+        """oras-py's entry point, routed through `send` (json bodies are not used by us)."""
+        assert json is None, "alba sends manifests as exact bytes, never re-serialised JSON"
+        return self.send(method, url, headers=headers, body=data, stream=stream,
+                         retry=method in IDEMPOTENT)
+
+    def send(self, method: str, url: str, *, scopes: tuple[str, ...] | None = None,
+             headers: dict | None = None, body: BodySource = None, params=None,
+             stream: bool = False, retry: bool = True, authenticate: bool = True) -> requests.Response:
+        """One logical request: authenticated, and retried when `retry` and the failure is transient.
+
+        Without `retry`, a transient failure raises TransientError for the caller to restart."""
+        scopes = scopes_for(method, url) if scopes is None else scopes
+        first_failure: float | None = None
+        attempt = 0
+        while True:
+            try:
+                response = self._authorised(method, url, scopes, headers or {}, body, params,
+                                            stream, authenticate)
+                if response.status_code not in RETRY_STATUS:
+                    return response
+                raise TransientError(self.describe(response, f"{method} {_path(url)}"),
+                                     parse_retry_after(response.headers.get("Retry-After")))
+            except requests.ConnectionError as e:
+                if not _refused(e):
+                    error = TransientError(f"registry {self.hostname} dropped the connection "
+                                           f"during {method} {_path(url)}")
+                else:
+                    first_failure = first_failure or time.monotonic()
+                    error = TargetError(f"registry {self.hostname} does not answer",
+                                        "check the URL, or that the registry runs")
+                    elapsed = time.monotonic() - first_failure
+                    if elapsed + self.budget.delay(attempt, None) > self.budget.unreachable:
+                        raise error from None
+            except TransientError as e:
+                error = e
+            except requests.exceptions.SSLError as e:
+                raise TargetError(f"TLS with registry {self.hostname} failed: {e.__class__.__name__}",
+                                  "use https with a trusted certificate, or ?insecure=true for a "
+                                  "plain-HTTP registry") from None
+            except requests.RequestException as e:
+                error = TransientError(f"registry {self.hostname}: {e.__class__.__name__} "
+                                       f"during {method} {_path(url)}")
+            if not retry and isinstance(error, TransientError):
+                raise error
+            self.budget.pause(attempt, getattr(error, "retry_after", None), error)
+            attempt += 1
+
+    def _authorised(self, method, url, scopes, headers, body, params, stream, authenticate):
+        """Send once; after a 401 challenge answer it and send again, once."""
+        extra = self.authenticator.headers(scopes) if authenticate else {}
+        response = self._once(method, url, {**headers, **extra}, body, params, stream)
+        challenge = response.headers.get("WWW-Authenticate")
+        if not authenticate or response.status_code != 401 or not challenge:
+            return response
+        response.close()
+        # A header we sent up front and the registry rejected: expired or too narrow.
+        extra = self.authenticator.answer(challenge, scopes, refused=bool(extra))
+        response = self._once(method, url, {**headers, **extra}, body, params, stream)
+        if response.status_code == 401:
+            response.close()
+            raise self.authenticator.denied(scopes)
+        return response
+
+    def _once(self, method, url, headers, body, params, stream) -> requests.Response:
+        data = body() if callable(body) else body
+        try:
+            return self._session().request(method, url, data=data, headers=headers, params=params,
+                                           stream=stream, timeout=TIMEOUT, verify=self._tls_verify,
+                                           allow_redirects=True)
+        finally:
+            if hasattr(data, "close"):
+                data.close()
+
+    def describe(self, response: requests.Response, what: str) -> str:
+        """`registry H answered 404 to GET /v2/…: manifest unknown` — the registry's own words."""
+        try:
+            errors = response.json().get("errors") or []
+            detail = "; ".join(str(e.get("message") or e.get("code")) for e in errors)
+        except ValueError:
+            detail = ""
+        text = f"registry {self.hostname} answered {response.status_code} to {what}"
+        return f"{text}: {detail}" if detail else text
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]

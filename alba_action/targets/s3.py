@@ -1,0 +1,158 @@
+"""S3-compatible buckets (Garage, MinIO, Ceph, AWS) behind the Store protocol, with boto3."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import boto3
+import botocore.exceptions as bexc
+from botocore import UNSIGNED
+from botocore.config import Config
+from boto3.s3.transfer import TransferConfig
+
+from alba_action.errors import ConflictError, TargetError
+from alba_action.targets.base import Body, ObjectInfo, ProgressCallback
+from alba_action.targets.url import S3Url
+
+MB = 1024 * 1024
+# Parts of 16 MiB: few requests for large files, and s3transfer streams each part from disk.
+TRANSFER = TransferConfig(multipart_threshold=32 * MB, multipart_chunksize=16 * MB, max_concurrency=4)
+CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken", "ExpiredToken"}
+CONFLICT_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+
+
+def _config(url: S3Url, quick: bool) -> Config:
+    return Config(
+        region_name=url.region or "us-east-1",
+        s3={"addressing_style": "path" if url.path_style else "auto"},
+        # boto3 >= 1.36 sends CRC checksums that Garage, MinIO and Ceph reject.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        # A dead endpoint must fail in seconds, not after minutes of retries.
+        connect_timeout=4,
+        read_timeout=8 if quick else 60,
+        retries={"mode": "standard", "total_max_attempts": 2 if quick else 4},
+        max_pool_connections=16,
+        signature_version=UNSIGNED if url.anonymous else None,
+    )
+
+
+class S3Store:
+    def __init__(self, url: S3Url) -> None:
+        self.target = url
+        self.url = url.display
+        session = boto3.session.Session(profile_name=url.profile)
+        make = lambda quick: session.client("s3", endpoint_url=url.endpoint_url, config=_config(url, quick))  # noqa: E731
+        self._client = make(False)
+        self._quick = make(True)
+
+    def _key(self, key: str) -> str:
+        return self.target.prefix + key
+
+    def check(self) -> None:
+        try:
+            self._quick.head_bucket(Bucket=self.target.bucket)
+        except Exception as err:  # noqa: BLE001 — every failure becomes one clear message
+            raise self._explain(err, "reaching the bucket") from None
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            r = self._client.head_object(Bucket=self.target.bucket, Key=self._key(key))
+        except bexc.ClientError as err:
+            if _code(err) in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise self._explain(err, f"reading {key}") from None
+        except Exception as err:  # noqa: BLE001
+            raise self._explain(err, f"reading {key}") from None
+        return ObjectInfo(key, r["ContentLength"], r.get("ETag"))
+
+    def exists(self, key: str) -> bool:
+        return self.head(key) is not None
+
+    def get(self, key: str) -> tuple[bytes, str | None] | None:
+        try:
+            r = self._client.get_object(Bucket=self.target.bucket, Key=self._key(key))
+            return r["Body"].read(), r.get("ETag")
+        except bexc.ClientError as err:
+            if _code(err) in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise self._explain(err, f"reading {key}") from None
+        except Exception as err:  # noqa: BLE001
+            raise self._explain(err, f"reading {key}") from None
+
+    def put(self, key, body: Body, content_type, cache_control=None, if_match=None, if_none_match=False,
+            progress: ProgressCallback | None = None) -> None:
+        extra = {"ContentType": content_type}
+        if cache_control:
+            extra["CacheControl"] = cache_control
+        try:
+            if body.path is not None:
+                self._client.upload_file(
+                    str(body.path), self.target.bucket, self._key(key), ExtraArgs=extra, Config=TRANSFER, Callback=progress
+                )
+                return
+            if if_match:
+                extra["IfMatch"] = if_match
+            if if_none_match:
+                extra["IfNoneMatch"] = "*"
+            self._client.put_object(Bucket=self.target.bucket, Key=self._key(key), Body=body.data, **extra)
+            if progress:
+                progress(len(body.data))
+        except bexc.ClientError as err:
+            if _code(err) in CONFLICT_CODES:
+                raise ConflictError(f"{key} changed while we wrote it", "retrying") from None
+            raise self._explain(err, f"writing {key}") from None
+        except Exception as err:  # noqa: BLE001
+            raise self._explain(err, f"writing {key}") from None
+
+    def delete(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self.target.bucket, Key=self._key(key))
+        except Exception as err:  # noqa: BLE001
+            raise self._explain(err, f"deleting {key}") from None
+
+    def list(self, prefix: str) -> Iterator[str]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.target.bucket, Prefix=self._key(prefix)
+        )
+        try:
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    yield obj["Key"][len(self.target.prefix):]
+        except Exception as err:  # noqa: BLE001
+            raise self._explain(err, f"listing {prefix}") from None
+
+    def _explain(self, err: Exception, doing: str) -> TargetError:
+        """One line naming what failed and the fix; never the secret."""
+        t = self.target
+        where = t.endpoint_url or "AWS S3"
+        if isinstance(err, (bexc.EndpointConnectionError, bexc.ConnectTimeoutError, bexc.ReadTimeoutError)):
+            return TargetError(
+                f"{doing}: the S3 endpoint {where} does not answer",
+                "check endpoint= in the target URL (host, port, disableSSL) and that the store is running",
+            )
+        if isinstance(err, (bexc.NoCredentialsError, bexc.PartialCredentialsError)):
+            return TargetError(
+                f"{doing}: no S3 credentials found for {where}",
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)",
+            )
+        code = _code(err) if isinstance(err, bexc.ClientError) else ""
+        if code in {"NoSuchBucket"} or (code == "404" and doing == "reaching the bucket"):
+            return TargetError(
+                f"{doing}: bucket {t.bucket!r} does not exist at {where}",
+                "create it (garage bucket create NAME; garage bucket allow --read --write) or fix the bucket name",
+            )
+        if code in CREDENTIAL_CODES:
+            return TargetError(
+                f"{doing}: {where} refused the credentials for bucket {t.bucket!r} ({code})",
+                "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the key's permissions on the bucket",
+            )
+        if isinstance(err, bexc.ClientError):
+            return TargetError(f"{doing}: {where} answered {code or 'an error'}", "check the target URL and the store's logs")
+        return TargetError(f"{doing}: {type(err).__name__} talking to {where}", "check the target URL and the network")
+
+
+def _code(err: bexc.ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", "")) or str(
+        err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
+    )
