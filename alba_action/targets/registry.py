@@ -1,0 +1,236 @@
+"""OCI registries (`docker://HOST[:PORT]/REPO[:TAG]`) as an ImageRepository.
+
+Built on oras-py 0.2.x (`oras.provider.Registry`, subclassed in registry_http.py).
+What we found checking its traps ourselves, and what we do instead:
+- `upload_manifest()` validates against the image-manifest schema (an index fails) and
+  sends `json=manifest`, so requests re-serialises it and the digest changes; it also
+  always sends the OCI manifest Content-Type. We PUT the exact bytes with their type.
+- `put_upload()` sends `fd.read()`: the whole layer in memory. `chunked_upload()` keeps
+  one chunk in memory but retries single PATCHes, which cannot resume an upload
+  session. We stream from the file (a reader with a length, so requests sends
+  Content-Length, no chunked encoding) and restart the whole session on failure.
+- `do_request` is wrapped in `decorator.retry()`: 5 attempts sleeping 2+3**n s (83 s of
+  sleep, any exception, 500 turned into ValueError), so a refused connection takes
+  minutes. It also re-sends without auth first, and with a token cached it mutates the
+  shared `self.headers`. Our `do_request` override replaces all of it (registry_http).
+- The `basic` backend answers every 401 by re-sending, so each request goes out twice;
+  the `token` backend keeps a single token for all scopes (a mount needs two repos) and
+  `find_docker_config()` ignores $DOCKER_CONFIG. Auth is ours (registry_auth).
+- `get_tags()` raises ValueError on a repository that has no tags yet (404).
+- `Container()` takes the first path component for a registry when it has a dot
+  (`ghcr.io/my.org/app`), so we build URLs from the parsed parts ourselves.
+Kept from oras-py: its Registry (cookie policy, scheme), `parse_auth_header`,
+`append_url_params`, and its `blob_exists`/`get_blob`, which run through our transport.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import oras.container
+from oras.utils import append_url_params
+
+from alba_action.errors import InputError, TargetError
+from alba_action.images.model import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
+from alba_action.targets.base import ProgressCallback
+from alba_action.targets.registry_auth import Authenticator, Credentials, load_docker_credentials
+from alba_action.targets.registry_http import RegistryClient, RetryBudget, TransientError
+from alba_action.targets.registry_upload import upload_blob
+
+MANIFEST_TYPES = (OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST)
+_REPO = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
+_TAG = re.compile(r"[\w][\w.-]{0,127}")
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9a-fA-F:]+\]")
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+URL_FORM = "docker://HOST[:PORT]/REPO[:TAG][?insecure=true]"
+
+
+def _bad_url(url: str, problem: str) -> InputError:
+    return InputError(f"registry URL {url}: {problem}", f"write it as {URL_FORM}")
+
+
+def _redact(url: str) -> str:
+    """The URL without any user:password@ part, for messages."""
+    return re.sub(r"//[^/@]*@", "//", url)
+
+
+def parse_docker_url(url: str) -> tuple[str, int | None, str, str | None, bool]:
+    """`docker://HOST[:PORT]/REPO[:TAG][?insecure=true]` → (host, port, repo, tag, insecure)."""
+    shown = _redact(url)
+    parts = urlsplit(url)
+    if parts.scheme != "docker":
+        raise _bad_url(shown, "not a docker:// URL")
+    if "@" in parts.netloc:
+        raise InputError(f"registry URL {shown}: credentials in the URL are not accepted",
+                         "set ALBA_REGISTRY_USERNAME / ALBA_REGISTRY_PASSWORD or run `docker login`")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise _bad_url(shown, "the port is not a number") from None
+    if not host or not _HOST.fullmatch(parts.netloc.rsplit(":", 1)[0] if port else parts.netloc):
+        raise _bad_url(shown, "no valid registry host")
+    repo, tag = _repo_and_tag(shown, parts.path.lstrip("/"))
+    if host in ("docker.io", "index.docker.io"):
+        host = "registry-1.docker.io"
+        repo = repo if "/" in repo else f"library/{repo}"
+    return host, port, repo, tag, _insecure(shown, parts.query)
+
+
+def _repo_and_tag(shown: str, path: str) -> tuple[str, str | None]:
+    if "@" in path:
+        raise _bad_url(shown, "digest references are not a push target; name a tag")
+    repo, _, tag = path.partition(":")
+    if not _REPO.fullmatch(repo):
+        raise _bad_url(shown, f"{repo!r} is not a repository name (lowercase a-z, 0-9, . _ - and /)")
+    if tag and not _TAG.fullmatch(tag):
+        raise _bad_url(shown, f"{tag!r} is not a valid tag")
+    return repo, tag or None
+
+
+def _insecure(shown: str, query: str) -> bool:
+    insecure = False
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key != "insecure":
+            raise _bad_url(shown, f"unknown option {key!r} (only 'insecure' is known)")
+        if value.lower() not in _TRUE | _FALSE:
+            raise _bad_url(shown, f"insecure={value!r} is not true or false")
+        insecure = value.lower() in _TRUE
+    return insecure
+
+
+class OciRegistry:
+    """One repository in an OCI registry. Thread-safe: put_blob may run in a pool."""
+
+    def __init__(self, host: str, repo: str, *, port: int | None = None, insecure: bool = False,
+                 username: str | None = None, password: str | None = None,
+                 docker_config: Path | None = None, retry_budget: float = 120.0,
+                 chunked: bool = False, chunk_threshold: int = 256 << 20,
+                 chunk_size: int = 64 << 20, tag: str | None = None) -> None:
+        self.host = f"{host}:{port}" if port else host
+        self.name = repo
+        self.tag = tag
+        self.url = f"docker://{self.host}/{repo}"
+        self.chunked, self.chunk_threshold, self.chunk_size = chunked, chunk_threshold, chunk_size
+        if bool(username) != bool(password):
+            raise InputError("registry credentials need both a username and a password",
+                             "set both ALBA_REGISTRY_USERNAME and ALBA_REGISTRY_PASSWORD, or neither")
+        creds = (Credentials(username, password) if username
+                 else load_docker_credentials(self.host, docker_config))
+        auth = Authenticator(self.host, creds, fetch=None)
+        self.client = RegistryClient(self.host, insecure, auth, RetryBudget(total=retry_budget))
+        # oras-py's Container, with fields set here: its parser misreads dotted namespaces.
+        self.container = oras.container.Container("x", registry=self.host)
+        self.container.namespace, _, self.container.repository = repo.rpartition("/")
+
+    @classmethod
+    def from_url(cls, url: str, **options) -> "OciRegistry":
+        host, port, repo, tag, insecure = parse_docker_url(url)
+        return cls(host, repo, port=port, insecure=insecure or options.pop("insecure", False),
+                   tag=tag, **options)
+
+    def __repr__(self) -> str:
+        return f"OciRegistry({self.url!r})"
+
+    def _v2(self, tail: str) -> str:
+        return f"{self.client.base()}/v2/{self.name}/{tail}"
+
+    def _fail(self, response, what: str, fix: str = "check the repository name and your access rights") -> TargetError:
+        return TargetError(self.client.describe(response, what), fix)
+
+    def check(self) -> None:
+        """Ping /v2/ (and prove the credentials) before any upload."""
+        response = self.client.send("GET", f"{self.client.base()}/v2/", scopes=())
+        if response.status_code != 200:
+            raise self._fail(response, "GET /v2/",
+                             f"check that {self.host} is an OCI registry (the /v2/ API)")
+
+    def blob_exists(self, digest: str) -> bool:
+        response = self.client.get_blob(self.container, digest, head=True)
+        if response.status_code not in (200, 404):
+            raise self._fail(response, f"HEAD blob {digest}")
+        return response.status_code == 200
+
+    def put_blob(self, digest: str, size: int, media_type: str, path: Path | None,
+                 data: bytes | None, progress: ProgressCallback | None = None) -> None:
+        chunked = self.chunked or size > self.chunk_threshold
+        attempt = 0
+        while True:
+            try:
+                return upload_blob(self, digest, size, path, data, progress,
+                                   self.chunk_size if chunked else None)
+            except TransientError as error:
+                # The session is lost: wait, then start over unless the blob made it.
+                self.client.budget.pause(attempt, error.retry_after, error)
+                attempt += 1
+                if self.blob_exists(digest):
+                    return
+
+    def mount_blob(self, digest: str, from_repo: str) -> bool:
+        """Link a blob from another repository of this registry; False when it cannot."""
+        scopes = (f"repository:{self.name}:pull,push", f"repository:{from_repo}:pull")
+        url = append_url_params(self._v2("blobs/uploads/"), {"mount": digest, "from": from_repo})
+        response = self.client.send("POST", url, scopes=scopes, headers={"Content-Length": "0"})
+        if response.status_code == 201:
+            return True
+        if response.status_code == 202 and (location := self.client._get_location(response, self.container)):
+            # The registry opened an upload instead; drop it, put_blob will open its own.
+            self.client.send("DELETE", location, scopes=scopes)
+            return False
+        if response.status_code in (401, 403, 404):
+            return False
+        raise self._fail(response, f"mount of blob {digest} from {from_repo}")
+
+    def get_manifest(self, ref: str) -> tuple[bytes, str] | None:
+        response = self.client.send("GET", self._v2(f"manifests/{ref}"),
+                                    headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._fail(response, f"GET manifest {self.name}:{ref}")
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        return response.content, media_type
+
+    def manifest_digest(self, ref: str) -> str | None:
+        response = self.client.send("HEAD", self._v2(f"manifests/{ref}"),
+                                    headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._fail(response, f"HEAD manifest {self.name}:{ref}")
+        if digest := response.headers.get("Docker-Content-Digest"):
+            return digest
+        found = self.get_manifest(ref)  # some registries omit the header on HEAD
+        return "sha256:" + hashlib.sha256(found[0]).hexdigest() if found else None
+
+    def put_manifest(self, ref: str, data: bytes, media_type: str) -> None:
+        """PUT the exact bytes: the digest covers them, so no re-serialising."""
+        response = self.client.send("PUT", self._v2(f"manifests/{ref}"), body=data,
+                                    headers={"Content-Type": media_type})
+        if response.status_code not in (200, 201):
+            raise self._fail(response, f"PUT manifest {self.name}:{ref}",
+                             "check that the registry accepts this manifest type (try --format docker)")
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        stored = response.headers.get("Docker-Content-Digest")
+        if stored and stored != digest:
+            raise TargetError(f"registry {self.host} stored manifest {self.name}:{ref} as {stored}, "
+                              f"not {digest}", "the registry rewrote the manifest; use another registry")
+
+    def list_tags(self) -> list[str]:
+        tags: list[str] = []
+        url = self._v2("tags/list")
+        while url:
+            response = self.client.send("GET", url)
+            if response.status_code == 404:
+                return tags  # a repository with no tags yet
+            if response.status_code != 200:
+                raise self._fail(response, f"GET tags of {self.name}")
+            tags += response.json().get("tags") or []
+            link = response.links.get("next", {}).get("url")
+            url = f"{self.client.base()}{link}" if link and link.startswith("/") else link
+        return tags
+
+    def finish(self, tags: list[str]) -> None:
+        """Nothing to do: a registry serves its tag list itself."""
