@@ -1,0 +1,119 @@
+"""Real servers the tests start on 127.0.0.1: moto's S3, a Garage-like proxy, helpers to run alba."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "alba-test-key", "AWS_SECRET_ACCESS_KEY": "alba-test-secret-Zq81", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MotoS3:
+    """moto's S3 over HTTP on a free port, as boto3 would see Garage."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.port = free_port()
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "MotoS3":
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.stop()
+
+    def client(self):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3", endpoint_url=self.endpoint, region_name="us-east-1",
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
+                          response_checksum_validation="when_required"),
+        )
+
+
+def s3_url(bucket: str, port: int, **extra: str) -> str:
+    query = "&".join([f"endpoint=127.0.0.1:{port}", "disableSSL=true", "region=us-east-1"]
+                     + [f"{k}={v}" for k, v in extra.items()])
+    return f"s3://{bucket}?{query}"
+
+
+class DropConditionalsProxy:
+    """Forwards HTTP to an S3 server without If-Match / If-None-Match: Garage 1.2 ignores them on PutObject."""
+
+    def __init__(self, upstream_port: int) -> None:
+        upstream = upstream_port
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # keep test output clean
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("if-match", "if-none-match")}
+                conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("transfer-encoding", "content-length", "connection"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+        self.port = free_port()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> "DropConditionalsProxy":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def alba_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_", "INPUT_", "PLUGIN_", "CI_", "DRONE"))}
+    env.update(CREDENTIALS)
+    env.update(extra)
+    env["PYTHONPATH"] = str(REPO)
+    return env
+
+
+def run_alba(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: int = 300):
+    return subprocess.run(
+        [sys.executable, "-m", "alba_action", *map(str, args)],
+        env=env or alba_env(), cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    )
