@@ -1,0 +1,74 @@
+"""Where we run: GitHub, Forgejo, Woodpecker, Drone variables, or the local git repository."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import InputError
+from .github import github_context
+from .local import commit_date, local_context
+from .model import PROVIDERS, Context, iso_utc, parse_iso, ref_parts, utc_now
+from .plugins import drone_context, woodpecker_context
+
+__all__ = ["PROVIDERS", "Context", "context_from_env", "detect_provider", "iso_utc", "ref_parts"]
+
+
+def detect_provider(env: Mapping[str, str]) -> str:
+    # Forgejo also sets GITHUB_ACTIONS, and Woodpecker exports DRONE_* twins: test them first.
+    if env.get("FORGEJO_ACTIONS", "").lower() == "true":
+        return "forgejo"
+    if env.get("GITHUB_ACTIONS", "").lower() == "true":
+        return "github"
+    if env.get("CI", "").lower() == "woodpecker":
+        return "woodpecker"
+    if env.get("DRONE", "").lower() == "true":
+        return "drone"
+    return "local"
+
+
+def _now(env: Mapping[str, str]) -> datetime:
+    text = env.get("ALBA_NOW", "")
+    if not text:
+        return utc_now()
+    moment = parse_iso(text)
+    if moment is None:
+        raise InputError(
+            f"ALBA_NOW: {text!r} is not an ISO 8601 timestamp",
+            "set it like ALBA_NOW=2020-01-10T00:30:00Z, or unset it to use the current time",
+        )
+    return moment
+
+
+def _short_sha_length(env: Mapping[str, str]) -> int:
+    text = env.get("DOCKER_METADATA_SHORT_SHA_LENGTH", "").strip()
+    if not text:
+        return 7
+    if not text.isdigit() or int(text) == 0:
+        raise InputError(
+            f"DOCKER_METADATA_SHORT_SHA_LENGTH: {text!r} is not a positive whole number",
+            "set it to the number of sha characters wanted in sha tags (default 7)",
+        )
+    return int(text)
+
+
+def context_from_env(env: Mapping[str, str], cwd: Path) -> Context:
+    """Describe the build from the CI's variables, or from the git repository at cwd."""
+    common = {"now": _now(env), "short_sha_length": _short_sha_length(env)}
+    provider = detect_provider(env)
+    if provider in ("github", "forgejo"):
+        ctx = github_context(env, provider, **common)
+    elif provider == "woodpecker":
+        ctx = woodpecker_context(env, **common)
+    elif provider == "drone":
+        ctx = drone_context(env, **common)
+    else:
+        return local_context(Path(cwd), **common)
+    if not ctx.commit_date:
+        # CI variables rarely carry it; the checkout usually does. Last resort: the clock,
+        # as metadata-action falls back to `new Date()`.
+        date = commit_date(Path(cwd), ctx.sha) or iso_utc(ctx.now)
+        ctx = dataclasses.replace(ctx, commit_date=date)
+    return ctx
