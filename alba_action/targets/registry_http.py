@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
+from urllib.parse import urlsplit
 
 import oras.provider
 import requests
@@ -136,7 +137,7 @@ class RegistryClient(oras.provider.Registry):
 
         Without `retry`, a transient failure raises TransientError for the caller to restart."""
         scopes = scopes_for(method, url) if scopes is None else scopes
-        first_failure: float | None = None
+        started = time.monotonic()  # a connect timeout counts against `unreachable` too
         attempt = 0
         while True:
             try:
@@ -151,10 +152,9 @@ class RegistryClient(oras.provider.Registry):
                     error = TransientError(f"registry {self.hostname} dropped the connection "
                                            f"during {method} {_path(url)}")
                 else:
-                    first_failure = first_failure or time.monotonic()
-                    error = TargetError(f"registry {self.hostname} does not answer",
+                    error = TargetError(f"registry {urlsplit(url).netloc} does not answer",
                                         "check the URL, or that the registry runs")
-                    elapsed = time.monotonic() - first_failure
+                    elapsed = time.monotonic() - started
                     if elapsed + self.budget.delay(attempt, None) > self.budget.unreachable:
                         raise error from None
             except TransientError as e:
