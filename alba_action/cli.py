@@ -43,9 +43,8 @@ def _add_group(sub, kind: str, help_: str) -> None:
     gc = group.add_parser("gc", help="remove all but the newest tags")
     _common(gc, "NAME")
     gc.add_argument("--keep", type=int, required=True, metavar="N", help="how many newest tags to keep")
-    if kind == "static":
-        gc.add_argument("--include-releases", action="store_true",
-                        help="also collect plain X.Y.Z release tags (kept otherwise)")
+    gc.add_argument("--include-releases", action="store_true",
+                    help="also collect plain X.Y.Z release tags (kept otherwise)")
     gc.add_argument("target", metavar="TARGET")
 
 
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace, reporter: Reporter) -> dict:
         from alba_action.static.command import run_static
 
         return run_static(args, reporter)
-    from alba_action.images.command import run_container
+    from alba_action.containers.command import run_container
 
     return run_container(args, reporter)
 

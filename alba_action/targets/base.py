@@ -15,6 +15,7 @@ class ObjectInfo:
     key: str
     size: int
     etag: str | None = None
+    modified: float | None = None  # seconds since the epoch
 
 
 @dataclass(frozen=True)

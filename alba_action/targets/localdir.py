@@ -40,7 +40,7 @@ class LocalDirStore:
         if not path.is_file():
             return None
         st = path.stat()
-        return ObjectInfo(key, st.st_size, f'"{st.st_mtime_ns:x}-{st.st_size:x}"')
+        return ObjectInfo(key, st.st_size, f'"{st.st_mtime_ns:x}-{st.st_size:x}"', st.st_mtime)
 
     def exists(self, key: str) -> bool:
         return self.head(key) is not None

@@ -64,7 +64,7 @@ class S3Store:
             raise self._explain(err, f"reading {key}") from None
         except Exception as err:  # noqa: BLE001
             raise self._explain(err, f"reading {key}") from None
-        return ObjectInfo(key, r["ContentLength"], r.get("ETag"))
+        return ObjectInfo(key, r["ContentLength"], r.get("ETag"), r["LastModified"].timestamp())
 
     def exists(self, key: str) -> bool:
         return self.head(key) is not None

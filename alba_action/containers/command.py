@@ -1,0 +1,77 @@
+"""`alba container push|ls|rm|gc`: arguments → images and repository → publish → trace."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from alba_action.containers import manage, publish
+from alba_action.containers.repository import open_repository
+from alba_action.context import context_from_env
+from alba_action.report.progress import Reporter
+
+
+def index_annotations(version: str | None, env=None, cwd: Path | None = None) -> dict[str, str]:
+    """OCI annotations from the git/CI context, where known; `created` is the commit time so re-runs match."""
+    ctx = context_from_env(os.environ if env is None else env, cwd or Path.cwd())
+    found = {
+        "org.opencontainers.image.created": ctx.commit_date,
+        "org.opencontainers.image.revision": ctx.head_sha or ctx.sha,
+        "org.opencontainers.image.source": ctx.repo_url,
+        "org.opencontainers.image.version": version or "",
+    }
+    return {k: v for k, v in found.items() if v}
+
+
+def credentials() -> tuple[str | None, str | None]:
+    return os.environ.get("ALBA_REGISTRY_USERNAME") or None, os.environ.get("ALBA_REGISTRY_PASSWORD") or None
+
+
+def load_and_push(target: str, refs: list[str], src_dir: Path, reporter: Reporter, *, compression: str = "gzip",
+                  fmt: str = "oci", dry_run: bool = False, insecure: bool = False, max_uncompressed: int | None = None,
+                  annotations: dict[str, str] | None = None, username: str | None = None,
+                  password: str | None = None) -> publish.ContainerResult:
+    """The whole container step, used by the CLI and the CI action."""
+    from alba_action.images.load import load_images
+    from alba_action.images.manifests import build_index
+
+    repo, tags = open_repository(target, refs, need_tag=True, insecure=insecure, username=username, password=password)
+    if not dry_run:
+        repo.check()  # a wrong URL or password fails before minutes of compression
+    with tempfile.TemporaryDirectory(prefix="alba-") as workdir:
+        kwargs = {"max_uncompressed": max_uncompressed} if max_uncompressed else {}
+        images = load_images(src_dir, compression=compression, fmt=fmt, workdir=Path(workdir), log=reporter.log, **kwargs)
+        if annotations is None:
+            annotations = index_annotations(tags[0] if tags else None)
+        reporter.log("-- merge system images --")
+        index = build_index(images, annotations, fmt)
+        reporter.log(f"index {index.digest} ({len(images)} platforms: {', '.join(str(i.platform) for i in images)})")
+        return publish.push(repo, tags, images, index, reporter, dry_run)
+
+
+def run_container(args, reporter: Reporter) -> dict:
+    user, password = credentials()
+    if args.action == "push":
+        result = load_and_push(
+            args.target, args.refs, args.src_dir, reporter, compression=args.compression, fmt=args.fmt,
+            dry_run=args.dry_run, insecure=args.insecure, max_uncompressed=args.max_uncompressed_size,
+            username=user, password=password,
+        )
+        reporter.log("✅ dry run: nothing written" if args.dry_run else f"✅ push succeeded {result.digest}")
+        return result.to_json()
+    repo, tags = open_repository(args.target, args.refs, need_tag=args.action == "rm")
+    if args.action == "ls":
+        out = manage.ls(repo)
+        if not args.json:
+            for tag in out["tags"]:
+                print(tag)
+        return out
+    if args.action == "rm":
+        result = manage.rm(repo, tags, reporter, args.dry_run)
+        reporter.log("✅ dry run: nothing deleted" if args.dry_run else "✅ rm succeeded")
+        return result.to_json()
+    result = manage.gc(repo, args.keep, args.include_releases, reporter, args.dry_run)
+    reporter.log("✅ dry run: nothing deleted" if args.dry_run else
+                 f"✅ gc succeeded ({len(result.removed_tags)} tags, {len(result.deleted_blobs)} blobs removed)")
+    return result.to_json()

@@ -1,0 +1,120 @@
+"""ls, rm and gc for static registries. gc is mark-and-sweep from the tags that remain."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+
+from alba_action.errors import InputError
+from alba_action.report.progress import Reporter
+from alba_action.static.plan import is_release
+from alba_action.targets.static_registry import StaticRegistry
+
+
+@dataclass
+class GcResult:
+    name: str
+    target: str
+    removed_tags: list[str] = field(default_factory=list)
+    kept_tags: list[str] = field(default_factory=list)
+    deleted_manifests: list[str] = field(default_factory=list)
+    deleted_blobs: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def grace_seconds() -> float:
+    """Blobs younger than this may belong to a push still under way: never swept."""
+    return float(os.environ.get("ALBA_GC_GRACE_SECONDS", "3600"))
+
+
+def _static(repo) -> StaticRegistry:
+    if not isinstance(repo, StaticRegistry):
+        raise InputError(f"{repo.url}: ls, rm and gc work on static registries (s3://, file://)",
+                         "use the registry's own tools (e.g. its API or UI) for docker:// targets")
+    repo.check()
+    return repo
+
+
+def newest_first(repo: StaticRegistry) -> list[str]:
+    tags = repo.list_tags()
+    return sorted(tags, key=lambda t: (-repo.modified("manifests", t), t))
+
+
+def ls(repo) -> dict:
+    repo = _static(repo)
+    return {"name": repo.name, "target": repo.url, "tags": newest_first(repo)}
+
+
+def rm(repo, tags: list[str], reporter: Reporter, dry_run: bool) -> GcResult:
+    repo = _static(repo)
+    present = set(repo.list_tags())
+    for tag in tags:
+        if tag not in present:
+            raise InputError(f"-t {repo.name}:{tag}: no such tag on {repo.url}",
+                             f"`alba container ls -t {repo.name} TARGET` lists the tags")
+    result = GcResult(repo.name, repo.url, removed_tags=list(tags), dry_run=dry_run)
+    for tag in tags:
+        reporter.log(f"{'would delete' if dry_run else 'deleted'} tag {tag}")
+        if not dry_run:
+            repo.delete_manifest(tag)
+    if not dry_run:
+        repo.write_tag_list()
+    return result
+
+
+def gc(repo, keep: int, include_releases: bool, reporter: Reporter, dry_run: bool) -> GcResult:
+    repo = _static(repo)
+    tags = newest_first(repo)
+    candidates = tags if include_releases else [t for t in tags if not is_release(t)]
+    victims = candidates[keep:]
+    result = rm(repo, victims, reporter, dry_run) if victims else GcResult(repo.name, repo.url, dry_run=dry_run)
+    kept = [t for t in tags if t not in victims]
+    result.kept_tags = kept
+    manifests, blobs = mark(repo, kept)
+    cutoff = time.time() - grace_seconds()
+    verb = "would delete" if dry_run else "deleted"
+    for digest in repo.list_manifest_digests():
+        if digest not in manifests and repo.modified("manifests", digest) <= cutoff:
+            result.deleted_manifests.append(digest)
+            reporter.log(f"{verb} manifest {digest}")
+            if not dry_run:
+                repo.delete_manifest(digest)
+    for digest in repo.list_blobs():
+        if digest not in blobs and repo.modified("blobs", digest) <= cutoff:
+            result.deleted_blobs.append(digest)
+            reporter.log(f"{verb} blob {digest}")
+            if not dry_run:
+                repo.delete_blob(digest)
+    return result
+
+
+def mark(repo: StaticRegistry, tags: list[str]) -> tuple[set[str], set[str]]:
+    """Manifests and blobs reachable from `tags`: everything another tag or platform still uses."""
+    manifests: set[str] = set()
+    blobs: set[str] = set()
+    pending = list(tags)
+    while pending:
+        ref = pending.pop()
+        got = repo.get_manifest(ref)
+        if got is None:
+            continue
+        doc = json.loads(got[0])
+        if ref.startswith("sha256:"):
+            manifests.add(ref)
+        for child in doc.get("manifests", []):
+            if child["digest"] not in manifests:
+                pending.append(child["digest"])
+        if "config" in doc:
+            blobs.add(doc["config"]["digest"])
+        blobs.update(layer["digest"] for layer in doc.get("layers", []))
+    # A tag's own bytes are also stored under their digest.
+    for tag in tags:
+        digest = repo.manifest_digest(tag)
+        if digest:
+            manifests.add(digest)
+    return manifests, blobs

@@ -1,0 +1,108 @@
+"""Push loaded images in SPEC §4.1 order: blobs, manifests by digest, the index, tags last."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from alba_action.images.model import Blob, Manifest, PlatformImage
+from alba_action.report.progress import Reporter, human_size
+
+PARALLEL_BLOBS = 4
+
+
+@dataclass
+class ContainerResult:
+    name: str
+    target: str
+    tags: list[str]
+    digest: str
+    media_type: str
+    platforms: list[dict]
+    pushed_blobs: list[str] = field(default_factory=list)
+    existing_blobs: list[str] = field(default_factory=list)
+    unchanged_tags: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def unique_blobs(images: list[PlatformImage]) -> list[tuple[Blob, str]]:
+    """Every blob once, with a label saying what it is for the trace."""
+    seen: dict[str, tuple[Blob, str]] = {}
+    for image in images:
+        for i, blob in enumerate(image.blobs):
+            role = "config" if i == 0 else f"layer {i}"
+            seen.setdefault(blob.digest, (blob, f"{role} {image.platform}"))
+    return list(seen.values())
+
+
+def describe(images: list[PlatformImage], index: Manifest, repo, tags: list[str], dry_run: bool) -> ContainerResult:
+    platforms = [
+        {
+            "platform": str(im.platform),
+            "digest": im.manifest.digest,
+            "size": im.manifest.size + sum(b.size for b in im.blobs),
+            "config": im.config.digest,
+            "layers": [{"digest": b.digest, "size": b.size, "mediaType": b.media_type} for b in im.layers],
+        }
+        for im in images
+    ]
+    return ContainerResult(repo.name, repo.url, tags, index.digest, index.media_type, platforms, dry_run=dry_run)
+
+
+def push(repo, tags: list[str], images: list[PlatformImage], index: Manifest, reporter: Reporter,
+         dry_run: bool = False) -> ContainerResult:
+    result = describe(images, index, repo, tags, dry_run)
+    reporter.log(f"-- push to {repo.url} --")
+    if dry_run:
+        _print_plan(reporter, images, index, tags)
+        return result
+    _push_blobs(repo, unique_blobs(images), reporter, result)
+    for image in images:
+        _put_manifest(repo, image.manifest, f"manifest {image.platform}", reporter)
+    _put_manifest(repo, index, "index", reporter)
+    for tag in tags:  # the commit point: only now can a reader see the new content
+        if repo.manifest_digest(tag) == index.digest:
+            result.unchanged_tags.append(tag)
+            reporter.log(f"[tag] {tag} unchanged ({index.digest})")
+        else:
+            repo.put_manifest(tag, index.data, index.media_type)
+            reporter.log(f"[tag] {tag} -> {index.digest}")
+    repo.finish(tags)
+    return result
+
+
+def _print_plan(reporter: Reporter, images, index: Manifest, tags: list[str]) -> None:
+    for blob, label in unique_blobs(images):
+        reporter.log(f"would push blob {blob.digest} ({label}, {human_size(blob.size)})")
+    for image in images:
+        reporter.log(f"would push manifest {image.manifest.digest} ({image.platform})")
+    reporter.log(f"would push index {index.digest}")
+    for tag in tags:
+        reporter.log(f"would tag {tag} -> {index.digest}")
+
+
+def _push_blobs(repo, blobs: list[tuple[Blob, str]], reporter: Reporter, result: ContainerResult) -> None:
+    def one(item: tuple[Blob, str]) -> None:
+        blob, label = item
+        if repo.blob_exists(blob.digest):
+            result.existing_blobs.append(blob.digest)
+            reporter.log(f"[{label}] existing blob {blob.digest}")
+            return
+        with reporter.transfer(f"[{label}] pushed blob {blob.digest}", blob.size) as progress:
+            repo.put_blob(blob.digest, blob.size, blob.media_type, blob.path, blob.data, progress=progress)
+        result.pushed_blobs.append(blob.digest)
+
+    with ThreadPoolExecutor(PARALLEL_BLOBS) as pool:
+        for future in [pool.submit(one, item) for item in blobs]:
+            future.result()  # a failed blob stops the push before any manifest is written
+
+
+def _put_manifest(repo, manifest: Manifest, label: str, reporter: Reporter) -> None:
+    if repo.manifest_digest(manifest.digest) == manifest.digest:
+        reporter.log(f"[{label}] existing manifest {manifest.digest}")
+        return
+    repo.put_manifest(manifest.digest, manifest.data, manifest.media_type)
+    reporter.log(f"[{label}] pushed manifest {manifest.digest}")

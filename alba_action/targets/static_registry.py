@@ -1,0 +1,105 @@
+"""A read-only registry laid out in a Store (SPEC §4.1): what Garage's website mode serves as /v2/."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from pathlib import Path
+
+from alba_action.digest import sha256_bytes
+from alba_action.errors import TargetError
+from alba_action.targets.base import Body, ProgressCallback
+
+JSON = "application/json"
+IMMUTABLE = "public, max-age=31536000, immutable"
+NO_CACHE = "no-cache"
+INDEX_HTML = b"<!doctype html><title>registry</title><p>A static OCI registry published by alba.</p>\n"
+
+
+class StaticRegistry:
+    def __init__(self, store, name: str) -> None:
+        self.store = store
+        self.name = name
+        self.url = f"{store.url} v2/{name}"
+        self.base = f"v2/{name}"
+
+    def check(self) -> None:
+        self.store.check()
+
+    def blob_key(self, digest: str) -> str:
+        return f"{self.base}/blobs/{digest}"
+
+    def manifest_key(self, ref: str) -> str:
+        return f"{self.base}/manifests/{ref}"
+
+    def blob_exists(self, digest: str) -> bool:
+        return self.store.exists(self.blob_key(digest))
+
+    def put_blob(self, digest, size, media_type, path: Path | None, data: bytes | None,
+                 progress: ProgressCallback | None = None) -> None:
+        body = Body(path=path) if path is not None else Body(data=data)
+        self.store.put(self.blob_key(digest), body, "application/octet-stream", IMMUTABLE, progress=progress)
+
+    def get_manifest(self, ref: str) -> tuple[bytes, str] | None:
+        got = self.store.get(self.manifest_key(ref))
+        if got is None:
+            return None
+        data = got[0]
+        try:
+            media_type = json.loads(data).get("mediaType", "")
+        except (ValueError, AttributeError):
+            raise TargetError(f"{self.manifest_key(ref)} on {self.store.url} is not a manifest",
+                              "delete it, then push again") from None
+        return data, media_type
+
+    def manifest_digest(self, ref: str) -> str | None:
+        got = self.get_manifest(ref)
+        return sha256_bytes(got[0]) if got else None
+
+    def put_manifest(self, ref: str, data: bytes, media_type: str) -> None:
+        # Clients refuse a manifest whose Content-Type is not its mediaType.
+        cache = IMMUTABLE if ref.startswith("sha256:") else NO_CACHE
+        self.store.put(self.manifest_key(ref), Body(data=data), media_type, cache)
+
+    def delete_manifest(self, ref: str) -> None:
+        self.store.delete(self.manifest_key(ref))
+
+    def delete_blob(self, digest: str) -> None:
+        self.store.delete(self.blob_key(digest))
+
+    def list_tags(self) -> list[str]:
+        prefix = f"{self.base}/manifests/"
+        return sorted(k[len(prefix):] for k in self.store.list(prefix) if not k[len(prefix):].startswith("sha256:"))
+
+    def list_blobs(self) -> list[str]:
+        prefix = f"{self.base}/blobs/"
+        return sorted(k[len(prefix):] for k in self.store.list(prefix))
+
+    def list_manifest_digests(self) -> list[str]:
+        prefix = f"{self.base}/manifests/"
+        return sorted(k[len(prefix):] for k in self.store.list(prefix) if k[len(prefix):].startswith("sha256:"))
+
+    def modified(self, kind: str, ref: str) -> float:
+        info = self.store.head(f"{self.base}/{kind}/{ref}")
+        return info.modified if info and info.modified else 0.0
+
+    def finish(self, tags: list[str]) -> None:
+        """tags/list rebuilt from the tag objects (concurrent pushes converge), then v2/index.html."""
+        self.write_tag_list()
+        if not self.store.exists("v2/index.html"):
+            self.store.put("v2/index.html", Body(data=INDEX_HTML), "text/html", NO_CACHE)
+
+    def write_tag_list(self) -> list[str]:
+        key = f"{self.base}/tags/list"
+        settle = float(os.environ.get("ALBA_SETTLE_SECONDS", "0.4"))
+        for _ in range(20):
+            tags = self.list_tags()
+            doc = json.dumps({"name": self.name, "tags": tags}, separators=(",", ":")).encode()
+            self.store.put(key, Body(data=doc), JSON, NO_CACHE)
+            time.sleep(settle * random.uniform(0.75, 1.25))
+            got = self.store.get(key)
+            if got and set(self.list_tags()) == set(json.loads(got[0])["tags"]):
+                return tags
+        raise TargetError(f"{key} on {self.store.url} kept changing under concurrent writers", "run the command again")
