@@ -1,0 +1,112 @@
+"""load_images: SRC_DIR -> one PlatformImage per platform, ready to publish."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Callable
+
+from alba_action.errors import ArchiveError, InputError
+from alba_action.images.archive import LayerContext, read_archive, read_layout
+from alba_action.images.cache import Cache, CachedImage, default_cache_dir
+from alba_action.images.compress import COMPRESSIONS, make_pool
+from alba_action.images.layers import Budget
+from alba_action.images.manifests import FORMATS, as_format, build_manifest, layer_media_type
+from alba_action.images.model import OCI_LAYER_ZSTD, Blob, Platform, PlatformImage
+from alba_action.images.platforms import scan
+from alba_action.images.resolve import resolve
+from alba_action.images.store import BlobStore
+
+DEFAULT_MAX_UNCOMPRESSED = 8 << 30  # per archive; bigger images raise it on purpose
+Log = Callable[[str], None]
+
+
+def print_to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def check_options(compression: str, fmt: str) -> None:
+    """Fail before any work on settings that cannot go together."""
+    if compression not in COMPRESSIONS:
+        raise InputError(f"unknown compression {compression!r}", "use --compression gzip, zstd or none")
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}", "use --format oci or --format docker")
+    if fmt == "docker" and compression == "zstd":
+        raise InputError("zstd layers have no Docker media type", "use --compression gzip with --format docker")
+
+
+def load_images(
+    src_dir: Path,
+    *,
+    compression: str = "gzip",
+    fmt: str = "oci",
+    workdir: Path,
+    max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    log: Log = print_to_stderr,
+) -> list[PlatformImage]:
+    check_options(compression, fmt)
+    inputs = scan(src_dir)
+    cache = Cache(cache_dir or default_cache_dir()) if use_cache else None
+    store = cache.store if cache else BlobStore(workdir / "store")
+    log("-- load archives --")
+    images = []
+    with make_pool() as pool:
+        for platform, path in inputs:
+            loader = _Loader(path, platform, compression, store, pool, max_uncompressed)
+            images.append(_load_one(loader, cache, fmt, log))
+    return images
+
+
+class _Loader:
+    """Everything needed to load one input without the cache."""
+
+    def __init__(self, path: Path, platform: Platform, compression: str, store: BlobStore, pool: Executor, cap: int):
+        self.path, self.platform, self.compression = path, platform, compression
+        self.ctx = LayerContext(store, compression, pool, Budget(cap, path))
+
+    def load(self) -> CachedImage:
+        reader = read_layout if self.path.is_dir() else read_archive
+        image = resolve(reader(self.path, self.ctx), self.platform)
+        digest = "sha256:" + hashlib.sha256(image.config).hexdigest()
+        config = Blob(digest, len(image.config), "", data=image.config)
+        layers = [layer.blob for layer in image.layers]
+        return CachedImage(image.platform, config, layers, [layer.diff_id for layer in image.layers])
+
+
+def _load_one(loader: _Loader, cache: Cache | None, fmt: str, log: Log) -> PlatformImage:
+    start = time.monotonic()
+    image, how = None, loader.compression
+    if cache is not None:
+        key = cache.key(cache.input_digest(loader.path), loader.platform, loader.compression)
+        image = cache.get(key)
+        how += ", cached" if image else ""
+    if image is None:
+        image = loader.load()
+        if cache is not None:
+            cache.put(key, image)
+    for layer in image.layers:
+        if layer_media_type(layer.media_type, "oci") == OCI_LAYER_ZSTD and fmt == "docker":
+            raise ArchiveError(
+                f"{loader.path}: layer {layer.digest} is zstd-compressed and Docker format has no zstd type",
+                "use --format oci, or rebuild the image with gzip or uncompressed layers",
+            )
+    config, layers = as_format(image.config, image.layers, fmt)
+    notes = [f"layer {b.digest} kept as found ({b.media_type})" for b in layers if _kept(b, loader.compression)]
+    result = PlatformImage(image.platform, loader.path, config, layers, build_manifest(config, layers, fmt), notes)
+    size = sum(b.size for b in layers)
+    kept = f", {len(notes)} kept as found" if notes else ""
+    log(
+        f"{loader.path} -> {image.platform}: {len(layers)} layers, {size / 1e6:.1f} MB "
+        f"({how}{kept}, {time.monotonic() - start:.1f} s)"
+    )
+    return result
+
+
+def _kept(blob: Blob, compression: str) -> bool:
+    kind = "zstd" if "zstd" in blob.media_type else "gzip" if "gzip" in blob.media_type else "none"
+    return kind != compression

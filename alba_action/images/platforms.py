@@ -1,0 +1,97 @@
+"""Find the per-platform images in SRC_DIR and check platforms against Go's known lists.
+
+Inputs, one per platform:
+- an archive file `<os>.<arch>[.<variant>].tar[.gz|.zst]` holding a docker-archive
+  (`docker save`, skopeo, Nix dockerTools) or an OCI archive (a tar of an OCI layout);
+- an OCI layout directory `<os>.<arch>[.<variant>]` (it holds an `oci-layout` file),
+  because `skopeo copy … oci:DIR` and `umoci` write layouts, not archives.
+The compression suffix is only a hint: the loader reads the magic bytes.
+Hidden files (`.…`) are ignored; anything else that fits no pattern is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from alba_action.errors import InputError
+from alba_action.images.model import Platform
+
+# Go's GOOS and GOARCH known lists (go/build/syslist.go), what image configs use.
+KNOWN_OS = frozenset(
+    "aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd "
+    "openbsd plan9 solaris wasip1 windows zos".split()
+)
+KNOWN_ARCH = frozenset(
+    "386 amd64 amd64p32 arm arm64 arm64be armbe loong64 mips mips64 mips64le "
+    "mips64p32 mips64p32le mipsle ppc ppc64 ppc64le riscv riscv64 s390 s390x "
+    "sparc sparc64 wasm".split()
+)
+# containerd's normalisation: these variants are what an image without one means.
+DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7", "amd64": "v1"}
+
+ARCHIVE_RE = re.compile(r"^(?P<plat>[^.]+\.[^.]+(?:\.[A-Za-z0-9.]+?)?)\.tar(?:\.(?P<comp>gz|zst))?$")
+LAYOUT_RE = re.compile(r"^[^.]+\.[^.]+(?:\.[A-Za-z0-9.]+)?$")
+VARIANT_RE = re.compile(r"^[a-z0-9]+(?:\.[0-9]+)*$")
+EXPECTED = "<os>.<arch>[.<variant>].tar[.gz|.zst] (e.g. linux.amd64.tar.gz, linux.arm.v7.tar)"
+
+
+def parse_platform(text: str, where: str) -> Platform:
+    """`linux.arm.v7` -> Platform('linux', 'arm', 'v7'), checked against Go's lists."""
+    os_, arch, *rest = text.split(".", 2)
+    variant = rest[0] if rest else None
+    if os_ not in KNOWN_OS:
+        raise InputError(f"{where}: unknown os {os_!r}", f"use a Go GOOS name ({', '.join(sorted(KNOWN_OS))})")
+    if arch not in KNOWN_ARCH:
+        raise InputError(
+            f"{where}: unknown architecture {arch!r}", f"use a Go GOARCH name ({', '.join(sorted(KNOWN_ARCH))})"
+        )
+    if variant is not None and not VARIANT_RE.match(variant):
+        raise InputError(f"{where}: bad variant {variant!r}", "use a variant such as v7, v8 or v8.2")
+    return Platform(os_, arch, variant)
+
+
+def same_platform(a: Platform, b: Platform) -> bool:
+    """Equal after filling in the default variant (linux/arm64 is linux/arm64/v8)."""
+
+    def norm(p: Platform) -> tuple[str, str, str]:
+        return (p.os, p.architecture, p.variant or DEFAULT_VARIANT.get(p.architecture, ""))
+
+    return norm(a) == norm(b)
+
+
+def platform_key(p: Platform) -> tuple[str, str, str]:
+    """A sort key: Platform's own ordering fails when one variant is None."""
+    return (p.os, p.architecture, p.variant or "")
+
+
+def _input_name(path: Path) -> str | None:
+    """The platform part of an input's name, or None when the name fits no pattern."""
+    if path.is_dir():
+        return path.name if LAYOUT_RE.match(path.name) and (path / "oci-layout").is_file() else None
+    m = ARCHIVE_RE.match(path.name)
+    return m.group("plat") if m else None
+
+
+def scan(src_dir: Path) -> list[tuple[Platform, Path]]:
+    """Every (platform, input) in src_dir, sorted by platform; errors name the file and the fix."""
+    if not src_dir.is_dir():
+        raise InputError(f"{src_dir}: not a directory", "give the folder that holds one image archive per platform")
+    found: dict[Platform, Path] = {}
+    for path in sorted(src_dir.iterdir()):
+        if path.name.startswith("."):
+            continue
+        plat_text = _input_name(path)
+        if plat_text is None:
+            kind = "folder (no oci-layout file inside)" if path.is_dir() else "file"
+            raise InputError(f"{path}: this {kind} fits no image name pattern", f"name it {EXPECTED}")
+        plat = parse_platform(plat_text, str(path))
+        twin = next((p for p in found if same_platform(p, plat)), None)
+        if twin is not None:
+            raise InputError(
+                f"{path} and {found[twin]}: two images for platform {plat}", "keep one archive per platform"
+            )
+        found[plat] = path
+    if not found:
+        raise InputError(f"{src_dir}: no image archive found", f"put one archive per platform there, named {EXPECTED}")
+    return sorted(found.items(), key=lambda item: platform_key(item[0]))
