@@ -11,13 +11,11 @@ from dataclasses import dataclass, field
 from ..context.model import HEADS, TAGS, Context, parse_iso
 from ..errors import InputError
 from .rules import Flavor, Rule
-from .template import date_helper, render
+from .template import date_helper, js_match, render
 from .versions import parse_pep440, parse_semver
 
 _UNSAFE = re.compile(r"[^a-zA-Z0-9._-]+")
 _PR_SUFFIX = re.compile(r"/(?:merge|head)$")
-_JS_REGEX = re.compile(r"^/(.+)/(.*)$", re.S)
-_JS_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
 
 
 def sanitize(value: str) -> str:
@@ -195,28 +193,3 @@ class Evaluator:
 def is_raw_statement(pattern: str) -> bool:
     """True when the pattern is exactly one `{{raw}}` (spaces allowed)."""
     return re.fullmatch(r"\{\{\s*raw\s*\}\}", pattern) is not None
-
-
-def js_match(pattern: str, text: str, source: str) -> list[str | None] | None:
-    """JavaScript's `text.match(pattern)`: `/re/flags` or a bare regex; with g, all matches."""
-    literal = _JS_REGEX.match(pattern)
-    body, flags = (literal.group(1), literal.group(2)) if literal else (pattern, "")
-    body = re.sub(r"\(\?<(?![=!])", "(?P<", body)  # JS named groups
-    try:
-        regex = re.compile(body, re.ASCII | _flag_bits(flags, source))
-    except re.error as exc:
-        raise InputError(f"tags: invalid pattern {pattern!r} in rule {source!r}: {exc}", "fix the regular expression") from None
-    if "g" in flags:
-        found = [m.group(0) for m in regex.finditer(text)]
-        return found or None
-    m = regex.search(text)
-    return [m.group(0), *m.groups()] if m else None
-
-
-def _flag_bits(flags: str, source: str) -> int:
-    bits = 0
-    for flag in flags:
-        if flag not in _JS_FLAGS and flag not in "gyu":
-            raise InputError(f"tags: unknown regex flag {flag!r} in rule {source!r}", "use the flags i, m, s or g")
-        bits |= _JS_FLAGS.get(flag, 0)
-    return bits

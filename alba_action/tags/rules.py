@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError
+from .template import compile_js
 
 TYPES = ("schedule", "semver", "pep440", "match", "edge", "ref", "raw", "sha")
 PRIORITIES = {"schedule": 1000, "semver": 900, "pep440": 900, "match": 800,
@@ -154,6 +155,7 @@ def _check(kind: str, attrs: dict, source: str) -> None:
         attrs.setdefault("value", "")
         if not attrs["group"].isdigit():
             raise InputError(f"tags: invalid match group {attrs['group']!r} in rule {source!r}", "group= takes a group number")
+        compile_js(attrs["pattern"], source)  # fail on a bad regex even when no tag is being built
     elif kind == "edge":
         attrs.setdefault("branch", "")
     elif kind == "ref":

@@ -1,7 +1,8 @@
-"""The slice of Handlebars and moment.js that metadata-action's tag rules rely on.
+"""The JavaScript that metadata-action's rules lean on: Handlebars, moment.js, RegExp.
 
 `{{name}}` looks a name up (unknown names render as "", as Handlebars does);
-`{{helper 'arg' key='v'}}` calls a helper. Dates use moment.js format tokens.
+`{{helper 'arg' key='v'}}` calls a helper. Dates use moment.js format tokens;
+match patterns are JavaScript regular expressions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ Scope = Mapping[str, "str | Helper"]
 _MUSTACHE = re.compile(r"\{\{\{(.*?)\}\}\}|\{\{(.*?)\}\}", re.S)
 _ARG = re.compile(r"""\s*(?:([A-Za-z_][\w-]*)=)?(?:'([^']*)'|"([^"]*)"|([^\s'"=]+))""")
 _NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
+_JS_REGEX = re.compile(r"^/(.+)/(.*)$", re.S)
+_JS_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
 
 
 def render(template: str, scope: Scope, where: str) -> str:
@@ -140,3 +143,33 @@ def _token(tok: str, t: datetime) -> str:
         "X": str(int(t.timestamp())), "x": str(int(t.timestamp() * 1000)),
     }
     return table[tok]
+
+
+def compile_js(pattern: str, source: str) -> tuple[re.Pattern, bool]:
+    """A JavaScript regex (`/re/flags` or bare) as a Python one, and whether it is global."""
+    literal = _JS_REGEX.match(pattern)
+    body, flags = (literal.group(1), literal.group(2)) if literal else (pattern, "")
+    body = re.sub(r"\(\?<(?![=!])", "(?P<", body)  # JS named groups
+    try:
+        # JS classes such as \d and \w are ASCII-only.
+        return re.compile(body, re.ASCII | _flag_bits(flags, source)), "g" in flags
+    except re.error as exc:
+        raise InputError(f"tags: invalid pattern {pattern!r} in rule {source!r}: {exc}", "fix the regular expression") from None
+
+
+def js_match(pattern: str, text: str, source: str) -> list[str | None] | None:
+    """JavaScript's `text.match(pattern)`: groups of the first match; with g, all matches."""
+    regex, is_global = compile_js(pattern, source)
+    if is_global:
+        return [m.group(0) for m in regex.finditer(text)] or None
+    m = regex.search(text)
+    return [m.group(0), *m.groups()] if m else None
+
+
+def _flag_bits(flags: str, source: str) -> int:
+    bits = 0
+    for flag in flags:
+        if flag not in _JS_FLAGS and flag not in "gyu":
+            raise InputError(f"tags: unknown regex flag {flag!r} in rule {source!r}", "use the flags i, m, s or g")
+        bits |= _JS_FLAGS.get(flag, 0)
+    return bits
