@@ -2,7 +2,7 @@
 
 Fixtures (import them into a test module to use them; there is no shared conftest):
   registry_open, registry_htpasswd, registry_token  -> RunningRegistry (module scope)
-  fault_proxy -> factory(registry, fail_first=("PATCH", "PUT")) -> FaultProxy
+  fault_proxy -> factory(registry, fail_first=("PATCH", "PUT"), reset=False) -> FaultProxy
 Missing binaries fail the tests: these helpers never skip.
 """
 
@@ -253,10 +253,12 @@ class TokenServer:
 
 class FaultProxy:
     """Forwards to a registry; answers 503 to the first request of each listed method
-    on a blob upload URL, and records every (method, path, has_authorization)."""
+    on a blob upload URL (or drops the connection, with reset=True), and records every
+    (method, path, has_authorization)."""
 
-    def __init__(self, target: RunningRegistry, fail_first: tuple[str, ...] = ()) -> None:
+    def __init__(self, target: RunningRegistry, fail_first: tuple[str, ...] = (), reset: bool = False) -> None:
         self.target = target
+        self.reset = reset
         self.pending_faults = set(fail_first)
         self.seen: list[tuple[str, str, bool]] = []
         self.faults: list[tuple[str, str]] = []
@@ -306,6 +308,9 @@ class FaultProxy:
                 conn.close()
 
             def _fault(self):
+                if proxy.reset:
+                    self.close_connection = True  # no answer at all: the client sees a reset
+                    return
                 data = b'{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}'
                 self.send_response(503)
                 self.send_header("Content-Type", "application/json")
@@ -358,8 +363,8 @@ def registry_token(tmp_path_factory):
 def fault_proxy():
     proxies: list[FaultProxy] = []
 
-    def make(target: RunningRegistry, fail_first: tuple[str, ...] = ()) -> FaultProxy:
-        proxies.append(FaultProxy(target, fail_first))
+    def make(target: RunningRegistry, fail_first: tuple[str, ...] = (), reset: bool = False) -> FaultProxy:
+        proxies.append(FaultProxy(target, fail_first, reset))
         return proxies[-1]
 
     yield make

@@ -110,7 +110,8 @@ def put_image(reg: OciRegistry, tmp_path: Path, arch: str, layer_size: int = 300
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
         "config": {"mediaType": OCI_CONFIG, "digest": sha(config), "size": len(config)},
-        "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": sha(layer.read_bytes()), "size": layer.stat().st_size}],
+        "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": sha(layer.read_bytes()),
+                    "size": layer.stat().st_size}],
     }, indent=2).encode()  # indented on purpose: re-serialising would change the digest
     reg.put_manifest(sha(manifest), manifest, OCI_MANIFEST)
     return {"mediaType": OCI_MANIFEST, "digest": sha(manifest), "size": len(manifest),
@@ -305,6 +306,20 @@ def test_5xx_during_blob_upload_is_retried(registry_open, fault_proxy, tmp_path,
     assert [m for m, _ in proxy.faults] == list(faults)
     assert OciRegistry.from_url(registry_open.url(f"fault/app-{int(chunked)}")).blob_exists(
         sha(layer.read_bytes()))
+
+
+def test_connection_reset_during_upload_is_retried(registry_open, fault_proxy):
+    proxy = fault_proxy(registry_open, fail_first=("PUT",), reset=True)
+    reg = OciRegistry.from_url(proxy.url("fault/reset"))
+    data = b"reset me" * 10_000
+    reg.put_blob(sha(data), len(data), "", None, data)
+    assert proxy.faults and reg.blob_exists(sha(data))
+
+
+def test_https_against_plain_http_says_how_to_fix(registry_open):
+    reg = OciRegistry.from_url(f"docker://{registry_open.address}/tls/app")
+    with pytest.raises(TargetError, match=r"TLS with registry .* failed.*\?insecure=true"):
+        reg.check()
 
 
 def test_retries_stop_when_the_budget_is_spent(registry_open, fault_proxy):

@@ -9,18 +9,20 @@ What we found checking its traps ourselves, and what we do instead:
   one chunk in memory but retries single PATCHes, which cannot resume an upload
   session. We stream from the file (a reader with a length, so requests sends
   Content-Length, no chunked encoding) and restart the whole session on failure.
-- `do_request` is wrapped in `decorator.retry()`: 5 attempts sleeping 2+3**n s (83 s of
-  sleep, any exception, 500 turned into ValueError), so a refused connection takes
-  minutes. It also re-sends without auth first, and with a token cached it mutates the
-  shared `self.headers`. Our `do_request` override replaces all of it (registry_http).
-- The `basic` backend answers every 401 by re-sending, so each request goes out twice;
+- `do_request` is wrapped in `decorator.retry()`: it retries any exception, sleeping
+  3, 5, 11, 29 and 83 s (measured against a closed port: 131 s before the error), and
+  turns a 500 into ValueError. It re-sends without auth first and, with a token cached,
+  writes the token into the shared `self.headers`. Our `do_request` override replaces it.
+- The `basic` backend never sends credentials up front: each request goes out twice
+  (3 HEADs = 6 requests, measured), the first always a 401;
   the `token` backend keeps a single token for all scopes (a mount needs two repos) and
   `find_docker_config()` ignores $DOCKER_CONFIG. Auth is ours (registry_auth).
 - `get_tags()` raises ValueError on a repository that has no tags yet (404).
 - `Container()` takes the first path component for a registry when it has a dot
   (`ghcr.io/my.org/app`), so we build URLs from the parsed parts ourselves.
-Kept from oras-py: its Registry (cookie policy, scheme), `parse_auth_header`,
-`append_url_params`, and its `blob_exists`/`get_blob`, which run through our transport.
+Kept from oras-py: its Registry (cookie policy, scheme, `_get_location` for relative
+Location headers), `get_blob(head=True)` (run through our transport), `Container` URL
+building, `parse_auth_header` and `append_url_params`.
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ class OciRegistry:
     def _v2(self, tail: str) -> str:
         return f"{self.client.base()}/v2/{self.name}/{tail}"
 
-    def _fail(self, response, what: str, fix: str = "check the repository name and your access rights") -> TargetError:
+    def _fail(self, response, what: str,
+              fix: str = "check the repository name and your access rights") -> TargetError:
         return TargetError(self.client.describe(response, what), fix)
 
     def check(self) -> None:

@@ -8,6 +8,7 @@ through it behave like ours. Each thread gets its own requests.Session.
 from __future__ import annotations
 
 import email.utils
+import itertools
 import random
 import re
 import threading
@@ -138,38 +139,39 @@ class RegistryClient(oras.provider.Registry):
         Without `retry`, a transient failure raises TransientError for the caller to restart."""
         scopes = scopes_for(method, url) if scopes is None else scopes
         started = time.monotonic()  # a connect timeout counts against `unreachable` too
-        attempt = 0
-        while True:
+        for attempt in itertools.count():
             try:
                 response = self._authorised(method, url, scopes, headers or {}, body, params,
                                             stream, authenticate)
+            except requests.RequestException as e:
+                error = self._failure(e, method, url, started, attempt)
+            else:
                 if response.status_code not in RETRY_STATUS:
                     return response
-                raise TransientError(self.describe(response, f"{method} {_path(url)}"),
-                                     parse_retry_after(response.headers.get("Retry-After")))
-            except requests.ConnectionError as e:
-                if not _refused(e):
-                    error = TransientError(f"registry {self.hostname} dropped the connection "
-                                           f"during {method} {_path(url)}")
-                else:
-                    error = TargetError(f"registry {urlsplit(url).netloc} does not answer",
-                                        "check the URL, or that the registry runs")
-                    elapsed = time.monotonic() - started
-                    if elapsed + self.budget.delay(attempt, None) > self.budget.unreachable:
-                        raise error from None
-            except TransientError as e:
-                error = e
-            except requests.exceptions.SSLError as e:
-                raise TargetError(f"TLS with registry {self.hostname} failed: {e.__class__.__name__}",
-                                  "use https with a trusted certificate, or ?insecure=true for a "
-                                  "plain-HTTP registry") from None
-            except requests.RequestException as e:
-                error = TransientError(f"registry {self.hostname}: {e.__class__.__name__} "
-                                       f"during {method} {_path(url)}")
+                error = TransientError(self.describe(response, f"{method} {_path(url)}"),
+                                       parse_retry_after(response.headers.get("Retry-After")))
             if not retry and isinstance(error, TransientError):
                 raise error
             self.budget.pause(attempt, getattr(error, "retry_after", None), error)
-            attempt += 1
+
+    def _failure(self, e: requests.RequestException, method: str, url: str, started: float,
+                 attempt: int) -> TargetError:
+        """Raise what retrying cannot fix; return the error to retry on."""
+        if isinstance(e, requests.exceptions.SSLError):  # before ConnectionError: a subclass
+            raise TargetError(f"TLS with registry {self.hostname} failed: {e.__class__.__name__}",
+                              "use https with a trusted certificate, or ?insecure=true for a "
+                              "plain-HTTP registry") from None
+        if isinstance(e, requests.ConnectionError) and _refused(e):
+            error = TargetError(f"registry {urlsplit(url).netloc} does not answer",
+                                "check the URL, or that the registry runs")
+            if time.monotonic() - started + self.budget.delay(attempt, None) > self.budget.unreachable:
+                raise error from None
+            return error
+        if isinstance(e, requests.ConnectionError):
+            return TransientError(f"registry {self.hostname} dropped the connection during "
+                                  f"{method} {_path(url)}")
+        return TransientError(f"registry {self.hostname}: {e.__class__.__name__} during "
+                              f"{method} {_path(url)}")
 
     def _authorised(self, method, url, scopes, headers, body, params, stream, authenticate):
         """Send once; after a 401 challenge answer it and send again, once."""
