@@ -185,3 +185,17 @@ def layer_tar_file(path: Path, payload: Path, name: str = "data.bin") -> Path:
         with open(payload, "rb") as f:
             tar.addfile(info, f)
     return path
+
+
+def write_raw_archive(path: Path, members: list[tuple[str, bytes | str]], compression: str | None = None) -> Path:
+    """Any tar, for bad-input tests: a str value makes a symlink to that target."""
+    with _compressed_writer(path, compression) as out, tarfile.open(fileobj=out, mode="w|") as tar:
+        for name, value in members:
+            info = tarfile.TarInfo(name)
+            if isinstance(value, str):
+                info.type, info.linkname = tarfile.SYMTYPE, value
+                tar.addfile(info)
+            else:
+                info.size = len(value)
+                tar.addfile(info, io.BytesIO(value))
+    return path

@@ -48,6 +48,7 @@ class LayerResult:
     diff_id: str  # sha256 of the uncompressed tar
     raw_digest: str  # sha256 of the member's bytes as found (OCI blob names use it)
     blob: Blob  # what gets published
+    member: str = ""  # "<archive>:<member>", for messages
 
 
 class _DiffHasher:
@@ -148,7 +149,7 @@ class LayerProcessor:
                 self._sink.write(data)
             self._sink.finish()
         blob = self.store.commit(self.writer, self.media_type)
-        return LayerResult("sha256:" + self.diff.hash.hexdigest(), "sha256:" + self.raw.hexdigest(), blob)
+        return LayerResult("sha256:" + self.diff.hash.hexdigest(), "sha256:" + self.raw.hexdigest(), blob, self.member)
 
     def abort(self) -> None:
         self.writer.discard()

@@ -150,7 +150,7 @@ def _check_diff_ids(config: dict, layers: list[LayerResult], source: Path) -> No
     for i, (want, layer) in enumerate(zip(diff_ids, layers)):
         if layer.diff_id != want:
             raise ArchiveError(
-                f"{source}: layer {i} ({layer.blob.digest}) content has diff_id {layer.diff_id}, "
+                f"{layer.member or source}: layer {i} content has diff_id {layer.diff_id}, "
                 f"but the config expects {want}",
                 "the archive was altered or damaged; " + REBUILD,
             )

@@ -1,0 +1,47 @@
+"""Compression output is a contract: fixed bytes for fixed input, whatever the thread count."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import zstandard
+
+from alba_action.images.compress import make_encoder
+
+DATA = random.Random(7).randbytes(300_000) * 4 + b"alba " * 700_000  # ~4.7 MB, 5 blocks
+# If these change, every published layer digest changes: bump LOADER_VERSION and say so.
+EXPECTED = {
+    "gzip": "fdd8e09d63f5842daff8e51982c9c9d9f4429294c62cae7b37128c93756407ff",
+    "zstd": "668b4958a04719893297d7cebec135cf1cc6e872d35f4dd29e57d292f232208d",
+    "none": hashlib.sha256(DATA).hexdigest()}
+
+
+def encode(compression: str, threads: int, piece: int) -> bytes:
+    out = bytearray()
+    with ThreadPoolExecutor(threads) as pool:
+        enc = make_encoder(compression, out.extend, pool)
+        for i in range(0, len(DATA), piece):
+            enc.write(DATA[i : i + piece])
+        enc.finish()
+    return bytes(out)
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])
+def test_output_does_not_depend_on_threads_or_write_sizes(compression):
+    outputs = {encode(compression, threads, piece) for threads, piece in [(1, 1 << 20), (2, 65_536), (4, 3_000_001)]}
+    assert len(outputs) == 1
+    (out,) = outputs
+    back = {"gzip": gzip.decompress, "zstd": lambda b: zstandard.ZstdDecompressor().decompressobj().decompress(b),
+            "none": bytes}[compression](out)
+    assert back == DATA
+    if EXPECTED[compression]:
+        assert hashlib.sha256(out).hexdigest() == EXPECTED[compression]
+
+
+def test_gzip_header_is_fixed():
+    out = encode("gzip", 2, 1 << 20)
+    assert out[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no mtime, no name, OS unknown
