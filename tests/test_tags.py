@@ -11,6 +11,7 @@ import pytest
 from alba_action.context import Context, context_from_env
 from alba_action.errors import InputError
 from alba_action.tags import compute_tags, is_oci_tag, oci_tag, parse_flavor, parse_rules
+from alba_action.tags.engine import is_raw_statement
 from alba_action.tags.template import format_moment
 from alba_action.tags.versions import parse_pep440, parse_semver
 
@@ -182,6 +183,20 @@ def test_invalid_rule_raises_input_error_quoting_it(tags, flavor, quoted) -> Non
 
 
 # -- helpers behind the patterns --------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [  # metadata-action's isRawStatement table
+        ("{{ raw }}.{{ version }}", False),
+        ("{{ version }},{{raw }.", False),
+        ("{{ raw }}", True),
+        ("{{ raw}}", True),
+        ("{{raw}}", True),
+    ],
+)
+def test_is_raw_statement(pattern: str, expected: bool) -> None:
+    assert is_raw_statement(pattern) is expected
+
 
 @pytest.mark.parametrize(
     "fmt, tz, expected",

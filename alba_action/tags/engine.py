@@ -191,5 +191,5 @@ class Evaluator:
 
 
 def is_raw_statement(pattern: str) -> bool:
-    """True when the pattern is exactly one `{{raw}}` (spaces allowed)."""
-    return re.fullmatch(r"\{\{\s*raw\s*\}\}", pattern) is not None
+    """True when the pattern is exactly one `{{raw}}` (spaces allowed, triple-stash too)."""
+    return re.fullmatch(r"\{\{\s*raw\s*\}\}|\{\{\{\s*raw\s*\}\}\}", pattern) is not None
