@@ -256,7 +256,8 @@ class FaultProxy:
     on a blob upload URL (or drops the connection, with reset=True), and records every
     (method, path, has_authorization)."""
 
-    def __init__(self, target: RunningRegistry, fail_first: tuple[str, ...] = (), reset: bool = False) -> None:
+    def __init__(self, target: RunningRegistry, fail_first: tuple[str, ...] = (),
+                 reset: bool = False) -> None:
         self.target = target
         self.reset = reset
         self.pending_faults = set(fail_first)
