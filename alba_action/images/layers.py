@@ -7,9 +7,10 @@ Every decompressed byte is charged to the archive's Budget (the decompression-bo
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,14 +175,43 @@ class _Encode:
 
     def __init__(self, proc: LayerProcessor) -> None:
         self.diff = proc.diff
-        self.encoder = make_encoder(proc.compression, proc.writer.write, proc.pool)
+        self.out = _OrderedWriter(proc.writer.write)
+        self.encoder = make_encoder(proc.compression, self.out.write, proc.pool)
 
     def write(self, data: bytes) -> None:
         self.diff.hash.update(data)  # already charged: these bytes came out of the archive stream
         self.encoder.write(data)
 
     def finish(self) -> None:
-        self.encoder.finish()
+        try:
+            self.encoder.finish()
+        finally:
+            self.out.close()
+
+
+class _OrderedWriter:
+    """Hash-and-write of the compressed output on its own thread, in order, a few blocks behind.
+
+    The reading thread (inflate, tar, diff_id hash) is the critical path on 2 cores;
+    hashlib and file writes release the GIL, so this overlaps with it.
+    """
+
+    def __init__(self, write) -> None:
+        self._write = write
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alba-write")
+        self._pending: collections.deque[Future] = collections.deque()
+
+    def write(self, data: bytes) -> None:
+        self._pending.append(self._thread.submit(self._write, data))
+        while len(self._pending) > 4:  # bounds memory; also surfaces write errors early
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._thread.shutdown(wait=True)
 
 
 def process_bytes(data: bytes, **kwargs) -> LayerResult:
