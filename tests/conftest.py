@@ -45,3 +45,14 @@ def garage_like(moto):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: a test that takes more than a few seconds")
+
+
+@pytest.fixture
+def website(moto, bucket, tmp_path):
+    """The bucket behind nginx as Garage's website mode serves it; yields the host:port."""
+    from servers import NginxWebsite, public_read
+
+    name, _ = bucket
+    public_read(moto.client(), name)
+    with NginxWebsite(moto.port, name, tmp_path / "nginx") as site:
+        yield site.host

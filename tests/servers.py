@@ -117,3 +117,82 @@ def run_alba(*args: str, env: dict[str, str] | None = None, cwd: Path | None = N
         [sys.executable, "-m", "alba_action", *map(str, args)],
         env=env or alba_env(), cwd=cwd, capture_output=True, text=True, timeout=timeout,
     )
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+user root;
+error_log {root}/error.log warn;
+pid {root}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {root}/body;
+  proxy_temp_path {root}/proxy;
+  fastcgi_temp_path {root}/fastcgi;
+  uwsgi_temp_path {root}/uwsgi;
+  scgi_temp_path {root}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      # Garage's website mode: a key ending in / serves its index.html.
+      rewrite ^/(.*)/$ /{bucket}/$1/index.html break;
+      rewrite ^/(.*)$ /{bucket}/$1 break;
+      proxy_pass http://127.0.0.1:{upstream};
+      proxy_http_version 1.1;
+      proxy_buffering off;
+    }}
+  }}
+}}
+"""
+
+
+class NginxWebsite:
+    """Debian nginx-light in front of a moto bucket, serving it the way Garage's website mode does."""
+
+    def __init__(self, upstream_port: int, bucket: str, workdir: Path) -> None:
+        self.port = free_port()
+        self.root = workdir
+        self.root.mkdir(parents=True, exist_ok=True)
+        conf = NGINX_CONF.format(root=self.root, port=self.port, bucket=bucket, upstream=upstream_port)
+        self.conf = self.root / "nginx.conf"
+        self.conf.write_text(conf)
+        self.host = f"127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "NginxWebsite":
+        self.proc = subprocess.Popen(["/usr/sbin/nginx", "-c", str(self.conf), "-p", str(self.root)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_port(self.port, self.proc)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def wait_port(port: int, proc: subprocess.Popen | None = None, seconds: float = 20) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise AssertionError(f"server for port {port} exited: {err}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
+
+
+def public_read(client, bucket: str) -> None:
+    """The policy Garage's website mode implies: anyone may GET and HEAD objects."""
+    import json
+
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:HeadObject"],
+                       "Resource": f"arn:aws:s3:::{bucket}/*"}],
+    }))

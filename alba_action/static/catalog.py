@@ -45,8 +45,20 @@ def tag_documents(store, name: str) -> set[str]:
     return {t for key in store.list(f"{plan.ROOT}/{name}/") if (t := plan.tag_of(key, name))}
 
 
-def update(store, name: str, add: list[str] = (), remove: set[str] = frozenset()) -> list[str]:
-    """Put `add` at the front and drop `remove`; return the list as finally read back."""
+def honours_conditional_writes(store, key: str, data: bytes) -> bool:
+    """Probe with If-None-Match on an object we just wrote: a store that honours it refuses.
+    A store that ignores it rewrites our own identical bytes, which is harmless."""
+    try:
+        store.put(key, Body(data=data), plan.JSON, plan.NO_CACHE, if_none_match=True)
+    except ConflictError:
+        return True
+    return False
+
+
+def update(store, name: str, add: list[str] = (), remove: set[str] = frozenset(), settle: bool = True) -> list[str]:
+    """Put `add` at the front and drop `remove`; return the list as finally read back.
+
+    `settle=False` when the store honours conditional writes: then no update is ever lost."""
     front = list(add)
     for _ in range(ROUNDS):
         current, etag, exists = read_tags(store, name)
@@ -59,7 +71,8 @@ def update(store, name: str, add: list[str] = (), remove: set[str] = frozenset()
                 time.sleep(random.uniform(0.05, 0.3))
                 continue
         # Let concurrent writers land, then check that nothing we need was overwritten.
-        time.sleep(settle_seconds() * random.uniform(0.75, 1.25))
+        if settle:
+            time.sleep(settle_seconds() * random.uniform(0.75, 1.25))
         final, _, _ = read_tags(store, name)
         present = tag_documents(store, name) - set(remove)
         if set(add) <= set(final) and present <= set(final) and not (set(remove) & set(final)):

@@ -14,7 +14,7 @@ from alba_action.static import catalog, plan
 from alba_action.static.scan import scan
 from alba_action.targets.base import Body
 
-PARALLEL_FILES = 4
+PARALLEL_FILES = 8
 
 
 @dataclass
@@ -56,7 +56,8 @@ def push(store, refs: list[str], src_dir: Path, reporter: Reporter, dry_run: boo
     for tag in tags:
         store.put(plan.tag_key(name, tag), Body(data=doc), plan.JSON, plan.NO_CACHE)
         reporter.log(f"tag -> {plan.tag_key(name, tag)}")
-    catalog.update(store, name, add=tags)
+    honoured = catalog.honours_conditional_writes(store, plan.tag_key(name, tags[-1]), doc)
+    catalog.update(store, name, add=tags, settle=not honoured)
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
 

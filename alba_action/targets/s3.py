@@ -15,8 +15,10 @@ from alba_action.targets.base import Body, ObjectInfo, ProgressCallback
 from alba_action.targets.url import S3Url
 
 MB = 1024 * 1024
-# Parts of 16 MiB: few requests for large files, and s3transfer streams each part from disk.
-TRANSFER = TransferConfig(multipart_threshold=32 * MB, multipart_chunksize=16 * MB, max_concurrency=4)
+SMALL = 8 * MB
+# Like rclone (upload_cutoff 200M): one PUT up to 128 MiB, cheaper for the store; above it
+# 16 MiB parts, which s3transfer streams from disk, 4 at a time.
+TRANSFER = TransferConfig(multipart_threshold=128 * MB, multipart_chunksize=16 * MB, max_concurrency=4)
 CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken", "ExpiredToken"}
 CONFLICT_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 
@@ -86,6 +88,12 @@ class S3Store:
         if cache_control:
             extra["CacheControl"] = cache_control
         try:
+            if body.path is not None and body.size < SMALL:
+                with open(body.path, "rb") as f:  # one request; a TransferManager per file costs more than the upload
+                    self._client.put_object(Bucket=self.target.bucket, Key=self._key(key), Body=f, **extra)
+                if progress:
+                    progress(body.size)
+                return
             if body.path is not None:
                 self._client.upload_file(
                     str(body.path), self.target.bucket, self._key(key), ExtraArgs=extra, Config=TRANSFER, Callback=progress

@@ -1,0 +1,69 @@
+"""Shared bench helpers: a moto server in its own process, timing with peak RSS of a command."""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CREDS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_moto() -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("moto server did not start")
+
+
+def s3_client(port: int):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                        aws_access_key_id=CREDS["AWS_ACCESS_KEY_ID"], aws_secret_access_key=CREDS["AWS_SECRET_ACCESS_KEY"],
+                        config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required"))
+
+
+def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MB, CPU seconds) of one command and its children."""
+    probe = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.monotonic(); r = subprocess.run(sys.argv[1:])\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps([time.monotonic() - t, u.ru_maxrss / 1024, u.ru_utime + u.ru_stime, r.returncode]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], env=env or os.environ, cwd=cwd,
+                         stdout=subprocess.PIPE, text=True)
+    import json
+
+    wall, rss, cpu, rc = json.loads(out.stdout.strip().splitlines()[-1])
+    if rc != 0:
+        raise SystemExit(f"command failed ({rc}): {' '.join(cmd)}")
+    return wall, rss, cpu
+
+
+def bench_env(**extra: str) -> dict:
+    env = dict(os.environ)
+    env.update(CREDS)
+    env.update(extra)
+    env["PYTHONPATH"] = str(REPO)
+    return env
