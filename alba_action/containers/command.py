@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from alba_action.containers import manage, publish
 from alba_action.containers.repository import open_repository
@@ -28,26 +30,45 @@ def credentials() -> tuple[str | None, str | None]:
     return os.environ.get("ALBA_REGISTRY_USERNAME") or None, os.environ.get("ALBA_REGISTRY_PASSWORD") or None
 
 
-def load_and_push(target: str, refs: list[str], src_dir: Path, reporter: Reporter, *, compression: str = "gzip",
-                  fmt: str = "oci", dry_run: bool = False, insecure: bool = False, max_uncompressed: int | None = None,
-                  annotations: dict[str, str] | None = None, username: str | None = None,
-                  password: str | None = None) -> publish.ContainerResult:
-    """The whole container step, used by the CLI and the CI action."""
+@contextmanager
+def loaded_images(src_dir: Path, reporter: Reporter, *, compression: str = "gzip", fmt: str = "oci",
+                  max_uncompressed: int | None = None) -> Iterator[list]:
+    """Load every platform once; the blobs live in a temporary folder until the block ends."""
     from alba_action.images.load import load_images
+
+    with tempfile.TemporaryDirectory(prefix="alba-") as workdir:
+        kwargs = {"max_uncompressed": max_uncompressed} if max_uncompressed else {}
+        yield load_images(src_dir, compression=compression, fmt=fmt, workdir=Path(workdir), log=reporter.log, **kwargs)
+
+
+def push_images(target: str, refs: list[str], images: list, reporter: Reporter, *, fmt: str = "oci",
+                dry_run: bool = False, insecure: bool = False, annotations: dict[str, str] | None = None,
+                username: str | None = None, password: str | None = None) -> publish.ContainerResult:
+    """Merge the loaded images into one index and publish it to one target under every tag."""
     from alba_action.images.manifests import build_index
 
     repo, tags = open_repository(target, refs, need_tag=True, insecure=insecure, username=username, password=password)
     if not dry_run:
-        repo.check()  # a wrong URL or password fails before minutes of compression
-    with tempfile.TemporaryDirectory(prefix="alba-") as workdir:
-        kwargs = {"max_uncompressed": max_uncompressed} if max_uncompressed else {}
-        images = load_images(src_dir, compression=compression, fmt=fmt, workdir=Path(workdir), log=reporter.log, **kwargs)
-        if annotations is None:
-            annotations = index_annotations(tags[0] if tags else None)
-        reporter.log("-- merge system images --")
-        index = build_index(images, annotations, fmt)
-        reporter.log(f"index {index.digest} ({len(images)} platforms: {', '.join(str(i.platform) for i in images)})")
-        return publish.push(repo, tags, images, index, reporter, dry_run)
+        repo.check()
+    if annotations is None:
+        annotations = index_annotations(tags[0] if tags else None)
+    reporter.log("-- merge system images --")
+    index = build_index(images, annotations, fmt)
+    reporter.log(f"index {index.digest} ({len(images)} platforms: {', '.join(str(i.platform) for i in images)})")
+    return publish.push(repo, tags, images, index, reporter, dry_run)
+
+
+def load_and_push(target: str, refs: list[str], src_dir: Path, reporter: Reporter, *, compression: str = "gzip",
+                  max_uncompressed: int | None = None, **push_options) -> publish.ContainerResult:
+    """The whole container step for one target, as the CLI runs it."""
+    # Check the target (URL, credentials) before minutes of compression.
+    repo, _ = open_repository(target, refs, need_tag=True, insecure=push_options.get("insecure", False),
+                              username=push_options.get("username"), password=push_options.get("password"))
+    if not push_options.get("dry_run"):
+        repo.check()
+    with loaded_images(src_dir, reporter, compression=compression, fmt=push_options.get("fmt", "oci"),
+                       max_uncompressed=max_uncompressed) as images:
+        return push_images(target, refs, images, reporter, **push_options)
 
 
 def run_container(args, reporter: Reporter) -> dict:
