@@ -56,9 +56,11 @@ def load_images(
     log("-- load archives --")
     images = []
     with make_pool() as pool:
-        for platform, path in inputs:
+        # hashing the inputs for the cache key is all a re-run does: do it on every core
+        digests = list(pool.map(cache.input_digest, [p for _, p in inputs])) if cache else [""] * len(inputs)
+        for (platform, path), digest in zip(inputs, digests):
             loader = _Loader(path, platform, compression, store, pool, max_uncompressed)
-            images.append(_load_one(loader, cache, fmt, log))
+            images.append(_load_one(loader, cache, fmt, log, digest))
     return images
 
 
@@ -78,11 +80,11 @@ class _Loader:
         return CachedImage(image.platform, config, layers, [layer.diff_id for layer in image.layers])
 
 
-def _load_one(loader: _Loader, cache: Cache | None, fmt: str, log: Log) -> PlatformImage:
+def _load_one(loader: _Loader, cache: Cache | None, fmt: str, log: Log, input_digest: str) -> PlatformImage:
     start = time.monotonic()
     image, how = None, loader.compression
     if cache is not None:
-        key = cache.key(cache.input_digest(loader.path), loader.platform, loader.compression)
+        key = cache.key(input_digest, loader.platform, loader.compression)
         image = cache.get(key)
         how += ", cached" if image else ""
     if image is None:
