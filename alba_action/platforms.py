@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import difflib
 
-# `go tool dist list` (Go 1.23), the names OCI platforms use too.
+# Go's GOOS and GOARCH known lists (go/build/syslist.go): the names OCI platforms use too.
 KNOWN_OS = frozenset(
-    "aix android darwin dragonfly freebsd illumos ios js linux netbsd openbsd plan9 "
-    "solaris wasip1 windows".split()
+    "aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd "
+    "openbsd plan9 solaris wasip1 windows zos".split()
 )
 KNOWN_ARCH = frozenset(
-    "386 amd64 arm arm64 loong64 mips mips64 mips64le mipsle ppc64 ppc64le riscv64 "
-    "s390x wasm".split()
+    "386 amd64 amd64p32 arm arm64 arm64be armbe loong64 mips mips64 mips64le "
+    "mips64p32 mips64p32le mipsle ppc ppc64 ppc64le riscv riscv64 s390 s390x "
+    "sparc sparc64 wasm".split()
 )
 # OCI image-index spec: variants per architecture.
 KNOWN_VARIANTS = {

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -104,9 +105,14 @@ class DropConditionalsProxy:
         self.httpd.server_close()
 
 
+# Image cache of the alba processes the tests start: theirs, not the user's ~/.cache.
+CACHE_DIR = Path(tempfile.mkdtemp(prefix="alba-test-cache-"))
+
+
 def alba_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_", "INPUT_", "PLUGIN_", "CI_", "DRONE"))}
     env.update(CREDENTIALS)
+    env["ALBA_CACHE_DIR"] = str(CACHE_DIR)
     env.update(extra)
     env["PYTHONPATH"] = str(REPO)
     return env

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from alba_action.images.model import Blob, Manifest, PlatformImage
+from alba_action.images.store import verify_blob_file
 from alba_action.report.progress import Reporter, human_size
 
 PARALLEL_BLOBS = 4
@@ -91,6 +92,8 @@ def _push_blobs(repo, blobs: list[tuple[Blob, str]], reporter: Reporter, result:
             result.existing_blobs.append(blob.digest)
             reporter.log(f"[{label}] existing blob {blob.digest}")
             return
+        if blob.path is not None:
+            verify_blob_file(blob)  # a cached file is trusted on its size alone until it is uploaded
         with reporter.transfer(f"[{label}] pushed blob {blob.digest}", blob.size) as progress:
             repo.put_blob(blob.digest, blob.size, blob.media_type, blob.path, blob.data, progress=progress)
         result.pushed_blobs.append(blob.digest)

@@ -16,17 +16,8 @@ from pathlib import Path
 
 from alba_action.errors import InputError
 from alba_action.images.model import Platform
+from alba_action.platforms import KNOWN_ARCH, KNOWN_OS
 
-# Go's GOOS and GOARCH known lists (go/build/syslist.go), what image configs use.
-KNOWN_OS = frozenset(
-    "aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd "
-    "openbsd plan9 solaris wasip1 windows zos".split()
-)
-KNOWN_ARCH = frozenset(
-    "386 amd64 amd64p32 arm arm64 arm64be armbe loong64 mips mips64 mips64le "
-    "mips64p32 mips64p32le mipsle ppc ppc64 ppc64le riscv riscv64 s390 s390x "
-    "sparc sparc64 wasm".split()
-)
 # containerd's normalisation: these variants are what an image without one means.
 DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7", "amd64": "v1"}
 
