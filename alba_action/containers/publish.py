@@ -95,7 +95,9 @@ def _push_blobs(repo, blobs: list[tuple[Blob, str]], reporter: Reporter, result:
         if blob.path is not None:
             verify_blob_file(blob)  # a cached file is trusted on its size alone until it is uploaded
         with reporter.transfer(f"[{label}] pushed blob {blob.digest}", blob.size) as progress:
-            repo.put_blob(blob.digest, blob.size, blob.media_type, blob.path, blob.data, progress=progress)
+            how = repo.put_blob(blob.digest, blob.size, blob.media_type, blob.path, blob.data, progress=progress)
+        if how == "mounted":
+            reporter.log(f"[{label}] mounted blob {blob.digest} from another repository")
         result.pushed_blobs.append(blob.digest)
 
     with ThreadPoolExecutor(PARALLEL_BLOBS) as pool:

@@ -12,19 +12,20 @@ def open_repository(url: str, refs: list[str], *, need_tag: bool, insecure: bool
                     username: str | None = None, password: str | None = None):
     """(repository, tags). For docker:// the repository comes from the URL; -t adds tags."""
     if url.startswith("docker://"):
-        from alba_action.targets.registry import OciRegistry, parse_docker_url
+        from alba_action.targets.registry import OciRegistry
 
-        host, port, repo, url_tag, url_insecure = parse_docker_url(url)
-        tags = [url_tag] if url_tag else []
-        for ref in refs:
+        registry = OciRegistry.from_url(url, insecure=insecure, username=username, password=password)
+        tags: list[str] = []
+        for ref in refs:  # -t first: the first tag is the version annotation on every target
             tag = split_ref(ref)[1]
             if tag and check_tag(tag) not in tags:
                 tags.append(tag)
             elif need_tag and not tag:
                 raise InputError(f"-t {ref!r} has no tag", "write -t NAME:TAG, or put :TAG at the end of the docker:// URL")
+        if registry.tag and registry.tag not in tags:
+            tags.append(registry.tag)
         if need_tag and not tags:
             raise InputError(f"no tag for {url}", "add -t NAME:TAG or end the URL with :TAG")
-        registry = OciRegistry(host, port, repo, insecure=insecure or url_insecure, username=username, password=password)
         return registry, tags
     name, tags = parse_refs(refs, need_tag=need_tag)
     return StaticRegistry(open_store(url), name), tags

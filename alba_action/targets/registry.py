@@ -106,6 +106,10 @@ def _insecure(shown: str, query: str) -> bool:
 class OciRegistry:
     """One repository in an OCI registry. Thread-safe: put_blob may run in a pool."""
 
+    # host -> digest -> a repository known to hold it: a later push to another repository
+    # of the same registry (several targets in one run) mounts instead of uploading.
+    _known_blobs: dict[str, dict[str, str]] = {}
+
     def __init__(self, host: str, repo: str, *, port: int | None = None, insecure: bool = False,
                  username: str | None = None, password: str | None = None,
                  docker_config: Path | None = None, retry_budget: float = 120.0,
@@ -130,8 +134,8 @@ class OciRegistry:
     @classmethod
     def from_url(cls, url: str, **options) -> "OciRegistry":
         host, port, repo, tag, insecure = parse_docker_url(url)
-        return cls(host, repo, port=port, insecure=insecure or options.pop("insecure", False),
-                   tag=tag, **options)
+        insecure = options.pop("insecure", False) or insecure
+        return cls(host, repo, port=port, insecure=insecure, tag=tag, **options)
 
     def __repr__(self) -> str:
         return f"OciRegistry({self.url!r})"
@@ -154,22 +158,33 @@ class OciRegistry:
         response = self.client.get_blob(self.container, digest, head=True)
         if response.status_code not in (200, 404):
             raise self._fail(response, f"HEAD blob {digest}")
+        if response.status_code == 200:
+            self._remember(digest)
         return response.status_code == 200
 
+    def _remember(self, digest: str) -> None:
+        self._known_blobs.setdefault(self.host, {})[digest] = self.name
+
     def put_blob(self, digest: str, size: int, media_type: str, path: Path | None,
-                 data: bytes | None, progress: ProgressCallback | None = None) -> None:
+                 data: bytes | None, progress: ProgressCallback | None = None) -> str:
+        """Upload (or mount) a blob; returns "mounted" or "pushed"."""
+        source = self._known_blobs.get(self.host, {}).get(digest)
+        if source and source != self.name and self.mount_blob(digest, source):
+            self._remember(digest)
+            return "mounted"
         chunked = self.chunked or size > self.chunk_threshold
         attempt = 0
         while True:
             try:
-                return upload_blob(self, digest, size, path, data, progress,
-                                   self.chunk_size if chunked else None)
+                upload_blob(self, digest, size, path, data, progress, self.chunk_size if chunked else None)
+                self._remember(digest)
+                return "pushed"
             except TransientError as error:
                 # The session is lost: wait, then start over unless the blob made it.
                 self.client.budget.pause(attempt, error.retry_after, error)
                 attempt += 1
                 if self.blob_exists(digest):
-                    return
+                    return "pushed"
 
     def mount_blob(self, digest: str, from_repo: str) -> bool:
         """Link a blob from another repository of this registry; False when it cannot."""
