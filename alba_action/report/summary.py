@@ -1,0 +1,75 @@
+"""The job summary: GitHub-flavoured Markdown saying what was published where, or why nothing was."""
+
+from __future__ import annotations
+
+from alba_action.report.progress import human_size
+
+MAX_ROWS = 200  # a summary is capped at 1 MiB a step; hundreds of files say enough
+
+
+def _code(text: str) -> str:
+    return f"`{text.replace('`', '')}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _tags_line(doc: dict) -> str:
+    tags = ", ".join(_code(t) for t in doc["tags"]) or "none"
+    line = f"**{doc['name']}** version {_code(doc['version'])} — tags {tags}"
+    return line + ("\n\n> **Dry run**: nothing was written; below is what would be." if doc["dry_run"] else "")
+
+
+def static_section(result: dict) -> list[str]:
+    version = result["tags"][0]
+    files = [f for f in result.get("files", []) if f"/{version}/" in f["key"]]
+    urls = dict(zip([f["key"] for f in result.get("files", [])], result.get("urls", [])))
+    out = [f"### Static files → {_code(result['target'])}", "",
+           "| platform | file | size | digest |", "|---|---|---|---|"]
+    for f in files[:MAX_ROWS]:
+        url = urls.get(f["key"])
+        name = f"[{_cell(f['path'])}]({url})" if url else _code(f["key"])
+        out.append(f"| {f['platform']} | {name} | {human_size(f['size'])} | {_code(f['digest'])} |")
+    if len(files) > MAX_ROWS:
+        out.append(f"| … | {len(files) - MAX_ROWS} more files | | |")
+    others = ", ".join(_code(t) for t in result["tags"][1:])
+    if others:
+        out += ["", f"The same files under tag{'s' if len(result['tags']) > 2 else ''} {others}."]
+    out += ["", "Documents: " + ", ".join(_code(d) for d in result.get("documents", [])), ""]
+    return out
+
+
+def container_section(result: dict) -> list[str]:
+    out = [f"### Container image → {_code(result['target'])}", "",
+           f"Index digest: {_code(result['digest'])} ({_code(result['media_type'])})", "",
+           "| platform | manifest digest | size |", "|---|---|---|"]
+    for p in result["platforms"]:
+        out.append(f"| {p['platform']} | {_code(p['digest'])} | {human_size(p['size'])} |")
+    blobs = f"{len(result.get('pushed_blobs', []))} blobs pushed, {len(result.get('existing_blobs', []))} already there"
+    unchanged = result.get("unchanged_tags") or []
+    out += ["", blobs + (f"; unchanged tags: {', '.join(map(_code, unchanged))}" if unchanged else "") + ".", ""]
+    refs = result.get("refs") or []
+    if refs:
+        out += ["```sh", f"docker pull {refs[0]}", f"docker pull {refs[-1]}", "```", ""]
+    return out
+
+
+def success_markdown(doc: dict) -> str:
+    lines = ["## ✅ alba published" if not doc["dry_run"] else "## alba dry run", "", _tags_line(doc), ""]
+    for result in doc["static"]:
+        lines += static_section(result)
+    for result in doc["containers"]:
+        lines += container_section(result)
+    return "\n".join(lines) + "\n"
+
+
+def failure_markdown(kind: str, message: str, fix: str, done: list[str]) -> str:
+    lines = ["## ❌ alba failed", "", f"**{kind}**: {message}", ""]
+    if fix:
+        lines += [f"**Fix**: {fix}", ""]
+    if done:
+        lines += ["Finished before the failure:", ""] + [f"- {d}" for d in done] + [""]
+    else:
+        lines += ["Nothing was published.", ""]
+    return "\n".join(lines)
