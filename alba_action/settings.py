@@ -180,7 +180,7 @@ def unknown_names(env: Mapping[str, str]) -> list[str]:
 
 def secret_values(env: Mapping[str, str]) -> list[str]:
     """Every secret in the environment, read raw: they are masked before settings are even parsed."""
-    names = [n for s in SECRET_INPUTS for n in env_names(s)] + list(SECRET_ENV)
+    names = dict.fromkeys([n for s in SECRET_INPUTS for n in env_names(s)] + list(SECRET_ENV))
     upper = {k.upper(): v for k, v in env.items()}
     return [upper[n] for n in names if upper.get(n)]
 
