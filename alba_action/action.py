@@ -66,7 +66,7 @@ class Step:
         if not result.tags:
             where = f"{ctx.provider} {ctx.event or 'build'} of {ctx.ref or ctx.sha or 'this commit'}"
             rules = "; ".join(line.strip() for line in s.tags.splitlines() if line.strip()) or "the default rules"
-            raise InputError(f"tags: no rule gives a tag for this {where} (rules: {rules})",
+            raise InputError(f"input 'tags': no rule gives a tag for this {where} (rules: {rules})",
                              "add a rule to the 'tags' input that matches this event, e.g. type=sha or "
                              "type=raw,value=dev, or run the step only on the events your rules cover")
         return result
