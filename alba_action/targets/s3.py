@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager, nullcontext
 from typing import Iterator
 
 import boto3
@@ -20,6 +21,7 @@ SMALL = 8 * MB
 # 16 MiB parts, which s3transfer streams from disk, 4 at a time.
 TRANSFER = TransferConfig(multipart_threshold=128 * MB, multipart_chunksize=16 * MB, max_concurrency=4)
 CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken", "ExpiredToken"}
+MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 CONFLICT_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 
 
@@ -52,49 +54,52 @@ class S3Store:
         return self.target.prefix + key
 
     def check(self) -> None:
-        try:
+        with self._translate("reaching the bucket"):
             self._quick.head_bucket(Bucket=self.target.bucket)
-        except Exception as err:  # noqa: BLE001 — every failure becomes one clear message
-            raise self._explain(err, "reaching the bucket") from None
+
+    @contextmanager
+    def _translate(self, doing: str) -> Iterator[None]:
+        """Every boto3 failure becomes one TargetError naming what was being done."""
+        try:
+            yield
+        except bexc.ClientError as err:
+            if _code(err) in CONFLICT_CODES:
+                raise ConflictError(f"{doing}: the object changed meanwhile", "retrying") from None
+            raise self._explain(err, doing) from None
+        except (bexc.BotoCoreError, boto3.exceptions.Boto3Error, OSError) as err:
+            raise self._explain(err, doing) from None
+
+    def _read(self, call, key: str):
+        """A head or get that answers None for a missing key."""
+        with self._translate(f"reading {key}"):
+            try:
+                return call(Bucket=self.target.bucket, Key=self._key(key))
+            except bexc.ClientError as err:
+                if _code(err) in MISSING_CODES:
+                    return None
+                raise
 
     def head(self, key: str) -> ObjectInfo | None:
-        try:
-            r = self._client.head_object(Bucket=self.target.bucket, Key=self._key(key))
-        except bexc.ClientError as err:
-            if _code(err) in {"404", "NoSuchKey", "NotFound"}:
-                return None
-            raise self._explain(err, f"reading {key}") from None
-        except Exception as err:  # noqa: BLE001
-            raise self._explain(err, f"reading {key}") from None
-        return ObjectInfo(key, r["ContentLength"], r.get("ETag"), r["LastModified"].timestamp())
+        r = self._read(self._client.head_object, key)
+        return None if r is None else ObjectInfo(key, r["ContentLength"], r.get("ETag"), r["LastModified"].timestamp())
 
     def exists(self, key: str) -> bool:
         return self.head(key) is not None
 
     def get(self, key: str) -> tuple[bytes, str | None] | None:
-        try:
-            r = self._client.get_object(Bucket=self.target.bucket, Key=self._key(key))
+        r = self._read(self._client.get_object, key)
+        if r is None:
+            return None
+        with self._translate(f"reading {key}"):
             return r["Body"].read(), r.get("ETag")
-        except bexc.ClientError as err:
-            if _code(err) in {"404", "NoSuchKey", "NotFound"}:
-                return None
-            raise self._explain(err, f"reading {key}") from None
-        except Exception as err:  # noqa: BLE001
-            raise self._explain(err, f"reading {key}") from None
 
     def put(self, key, body: Body, content_type, cache_control=None, if_match=None, if_none_match=False,
             progress: ProgressCallback | None = None) -> None:
         extra = {"ContentType": content_type}
         if cache_control:
             extra["CacheControl"] = cache_control
-        try:
-            if body.path is not None and body.size < SMALL:
-                with open(body.path, "rb") as f:  # one request; a TransferManager per file costs more than the upload
-                    self._client.put_object(Bucket=self.target.bucket, Key=self._key(key), Body=f, **extra)
-                if progress:
-                    progress(body.size)
-                return
-            if body.path is not None:
+        with self._translate(f"writing {key}"):
+            if body.path is not None and body.size >= SMALL:
                 self._client.upload_file(
                     str(body.path), self.target.bucket, self._key(key), ExtraArgs=extra, Config=TRANSFER, Callback=progress
                 )
@@ -103,32 +108,24 @@ class S3Store:
                 extra["IfMatch"] = if_match
             if if_none_match:
                 extra["IfNoneMatch"] = "*"
-            self._client.put_object(Bucket=self.target.bucket, Key=self._key(key), Body=body.data, **extra)
+            # One request for small files: a TransferManager per file costs more than the upload.
+            with open(body.path, "rb") if body.path is not None else nullcontext(body.data) as data:
+                self._client.put_object(Bucket=self.target.bucket, Key=self._key(key), Body=data, **extra)
             if progress:
-                progress(len(body.data))
-        except bexc.ClientError as err:
-            if _code(err) in CONFLICT_CODES:
-                raise ConflictError(f"{key} changed while we wrote it", "retrying") from None
-            raise self._explain(err, f"writing {key}") from None
-        except Exception as err:  # noqa: BLE001
-            raise self._explain(err, f"writing {key}") from None
+                progress(body.size)
 
     def delete(self, key: str) -> None:
-        try:
+        with self._translate(f"deleting {key}"):
             self._client.delete_object(Bucket=self.target.bucket, Key=self._key(key))
-        except Exception as err:  # noqa: BLE001
-            raise self._explain(err, f"deleting {key}") from None
 
     def list(self, prefix: str) -> Iterator[str]:
         pages = self._client.get_paginator("list_objects_v2").paginate(
             Bucket=self.target.bucket, Prefix=self._key(prefix)
         )
-        try:
+        with self._translate(f"listing {prefix}"):
             for page in pages:
                 for obj in page.get("Contents", []):
                     yield obj["Key"][len(self.target.prefix):]
-        except Exception as err:  # noqa: BLE001
-            raise self._explain(err, f"listing {prefix}") from None
 
     def _explain(self, err: Exception, doing: str) -> TargetError:
         """One line naming what failed and the fix; never the secret."""
