@@ -161,3 +161,11 @@ def test_pull_host_and_refs():
     static = {"target": "s3://registry at http://h", "name": "albatros", "tags": ["0.9"], "digest": "sha256:abc"}
     assert outputs.image_refs(static, "") == []
     assert outputs.image_refs(static, "https://registry.example.org/")[0] == "registry.example.org/albatros:0.9"
+
+
+def test_release_workflow_uses_only_known_inputs():
+    workflow = yaml.safe_load((REPO / ".forgejo/workflows/release.yml").read_text())
+    steps = [s for job in workflow["jobs"].values() for s in job["steps"] if s.get("uses") == "./"]
+    assert len(steps) == 1
+    assert set(steps[0]["with"]) <= set(_action()["inputs"])
+    assert steps[0]["with"]["dry-run"] == "${{ secrets.AWS_SECRET_ACCESS_KEY == '' }}"
