@@ -310,3 +310,11 @@ def test_the_garage_like_proxy_really_ignores_conditional_writes(moto, bucket, g
                            config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required"))
     proxied.put_object(Bucket=name, Key="k", Body=b"3", IfNoneMatch="*")
     assert direct.get_object(Bucket=name, Key="k")["Body"].read() == b"3"
+
+
+def test_concurrent_pushes_converge_on_a_folder(tmp_path):
+    """A folder honours no conditional writes either: the same convergence, through shallow listings."""
+    results = _concurrent_pushes(f"file://{tmp_path / 'out'}", tmp_path, 3)
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    doc = json.loads((tmp_path / "out/df-dist-v1/albatros/index.json").read_text())
+    assert sorted(doc["tags"]) == ["c0", "c1", "c2"]

@@ -42,7 +42,7 @@ def read_tags(store, name: str) -> tuple[list[str], str | None, bool]:
 
 
 def tag_documents(store, name: str) -> set[str]:
-    return {t for key in store.list(f"{plan.ROOT}/{name}/") if (t := plan.tag_of(key, name))}
+    return {t for key in store.list(f"{plan.ROOT}/{name}/", shallow=True) if (t := plan.tag_of(key, name))}
 
 
 def honours_conditional_writes(store, key: str, data: bytes) -> bool:

@@ -56,7 +56,8 @@ class Store(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def list(self, prefix: str) -> Iterator[str]: ...
+    def list(self, prefix: str, shallow: bool = False) -> Iterator[str]:
+        """Keys starting with `prefix`; `shallow` stops at the next '/' as S3's delimiter does."""
 
     def check(self) -> None:
         """Fail early with a clear error when the target cannot be reached or does not exist."""

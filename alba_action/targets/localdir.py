@@ -95,20 +95,23 @@ class LocalDirStore:
             except OSError:
                 break
 
-    def list(self, prefix: str) -> Iterator[str]:
-        if not self.root.is_dir():
+    def list(self, prefix: str, shallow: bool = False) -> Iterator[str]:
+        """Keys starting with `prefix`; `shallow` stops at the next '/' as S3's delimiter does."""
+        parent = prefix.rpartition("/")[0]
+        start = self.root / parent if parent else self.root
+        if not start.is_dir():
             return
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        for dirpath, dirnames, filenames in os.walk(start):
             dirnames.sort()
             rel = Path(dirpath).relative_to(self.root).as_posix()
             for name in sorted(filenames):
                 if name.startswith(".alba-"):
                     continue
-                key = name if rel == "." else f"{rel}/{name}"
-                if name == INDEX and rel != ".":
-                    key = rel
-                if key.startswith(prefix):
+                key = rel if name == INDEX and rel != "." else (name if rel == "." else f"{rel}/{name}")
+                if key.startswith(prefix) and not (shallow and "/" in key[len(prefix):]):
                     yield key
+            if shallow and Path(dirpath) != start:
+                dirnames.clear()  # one level below `start` is enough to see `<dir>/index.json`
 
 
 def _copy(src: Path, out, progress: ProgressCallback | None) -> None:

@@ -118,9 +118,11 @@ class S3Store:
         with self._translate(f"deleting {key}"):
             self._client.delete_object(Bucket=self.target.bucket, Key=self._key(key))
 
-    def list(self, prefix: str) -> Iterator[str]:
+    def list(self, prefix: str, shallow: bool = False) -> Iterator[str]:
+        """Keys starting with `prefix`; `shallow` stops at the next '/' (S3's delimiter)."""
+        extra = {"Delimiter": "/"} if shallow else {}
         pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.target.bucket, Prefix=self._key(prefix)
+            Bucket=self.target.bucket, Prefix=self._key(prefix), **extra
         )
         with self._translate(f"listing {prefix}"):
             for page in pages:
