@@ -81,7 +81,8 @@ def _upload_files(store, uploads, src_dir: Path, reporter: Reporter) -> None:
             store.put(u.key, Body(path=Path(u.source)), content_type(u.path), plan.FILE_CACHE, progress=progress)
 
     with ThreadPoolExecutor(PARALLEL_FILES) as pool:
-        for future in [pool.submit(one, u) for u in uploads]:
+        # Largest first: the long transfers overlap the many small ones instead of trailing them.
+        for future in [pool.submit(one, u) for u in sorted(uploads, key=lambda u: -u.size)]:
             future.result()  # the first failure stops the push before any document is written
 
 
