@@ -88,7 +88,7 @@ class Step:
         static_dir = self._dir(s.static_dir, "static-dir") if s.static_dir else None
         container_dir = self._dir(s.container_dir, "container-dir") if s.container_dir else None
         with self.log.group("check inputs and targets"):
-            stores = self._preflight(s, refs, static_dir, container_dir)
+            stores, flavors = self._preflight(s, refs, static_dir, container_dir)
         static: list[dict] = []
         containers: list[dict] = []
         with ExitStack() as stack:
@@ -101,7 +101,7 @@ class Step:
                         container_dir, self.reporter, compression=s.compression, fmt=s.format,
                         max_uncompressed=s.max_uncompressed_size))
             for store in stores:
-                static.append(self._push_static(store, refs, static_dir))
+                static.append(self._push_static(store, refs, static_dir, flavors))
             for target in (s.container_target_list if container_dir else []):
                 containers.append(self._push_container(target, refs, images, tags.version))
         return static, containers
@@ -114,15 +114,15 @@ class Step:
         return path
 
     def _preflight(self, s: ActionSettings, refs: list[str], static_dir: Path | None,
-                   container_dir: Path | None) -> list:
+                   container_dir: Path | None) -> tuple[list, list | None]:
         """Open every target and, unless dry-running, check it answers, before minutes of work."""
         from alba_action.containers.repository import open_repository
         from alba_action.static.scan import scan
         from alba_action.targets.open import open_store
 
-        stores = []
+        stores, flavors = [], None
         if static_dir:
-            scan(static_dir)  # a bad layout fails now, not after the images were compressed
+            flavors = scan(static_dir)  # a bad layout fails now, not after the images were compressed
             stores = [open_store(self._rel(url)) for url in s.static_targets]
         repos = []
         if container_dir:
@@ -133,7 +133,7 @@ class Step:
             for target in [*stores, *repos]:
                 self.log.line(f"target {target.url}")
                 target.check()
-        return stores
+        return stores, flavors
 
     def _rel(self, url: str) -> str:
         """`file://./dir` is relative to the workspace, not to wherever the process started."""
@@ -141,11 +141,11 @@ class Step:
             return f"file://{(self.cwd / url.removeprefix('file://./')).resolve()}"
         return url
 
-    def _push_static(self, store, refs: list[str], static_dir: Path) -> dict:
+    def _push_static(self, store, refs: list[str], static_dir: Path, flavors: list) -> dict:
         from alba_action.static.publish import push
 
         with self.log.group(f"static files → {store.url}"):
-            result = push(store, refs, static_dir, self.reporter, self.settings.dry_run).to_json()
+            result = push(store, refs, static_dir, self.reporter, self.settings.dry_run, flavors).to_json()
         self.done.append(f"static files of {refs[0]} → {store.url}")
         return result
 

@@ -67,6 +67,7 @@ def parser() -> argparse.ArgumentParser:
     tags = sub.add_parser("tags", help="print the tags the CI rules give for this environment")
     tags.add_argument("--tags", action="append", default=[], metavar="LINE", help="a metadata-action tag rule")
     tags.add_argument("--flavor", action="append", default=[], metavar="LINE", help="a metadata-action flavor line")
+    sub.add_parser("action", help="run the CI step from INPUT_*/PLUGIN_*/ALBA_* variables (as entrypoint.py does)")
     return p
 
 
@@ -86,6 +87,10 @@ def run(args: argparse.Namespace, reporter: Reporter) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.kind == "action":
+        from alba_action.action import main as action_main
+
+        return action_main()
     reporter = Reporter(quiet=getattr(args, "quiet", False))
     try:
         if getattr(args, "keep", 0) is not None and getattr(args, "keep", 0) < 0:

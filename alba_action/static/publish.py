@@ -37,9 +37,11 @@ def content_type(path: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def push(store, refs: list[str], src_dir: Path, reporter: Reporter, dry_run: bool = False) -> StaticResult:
+def push(store, refs: list[str], src_dir: Path, reporter: Reporter, dry_run: bool = False,
+         flavors: list | None = None) -> StaticResult:
+    """`flavors`: SRC_DIR as already scanned (the action checks it before any upload)."""
     name, tags = parse_refs(refs, need_tag=True, single=True)
-    flavors = scan(src_dir)  # validates and hashes everything before the first write
+    flavors = flavors if flavors is not None else scan(src_dir)  # validates and hashes before the first write
     uploads = plan.uploads(name, tags, flavors)
     result = StaticResult(name, store.url, tags, dry_run=dry_run)
     result.files = [
