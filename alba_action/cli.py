@@ -34,6 +34,8 @@ def _add_group(sub, kind: str, help_: str) -> None:
         push.add_argument("--max-uncompressed-size", type=_size, default=None, metavar="SIZE",
                           help="refuse archives that expand beyond SIZE (e.g. 16G); guards against bombs")
         push.add_argument("--insecure", action="store_true", help="plain HTTP to a docker:// registry")
+        push.add_argument("--chunked", action="store_true",
+                          help="docker:// targets: upload blobs in 64 MiB PATCH chunks (automatic above 256 MiB)")
     ls = group.add_parser("ls", help="list tags, newest first")
     _common(ls, "NAME")
     ls.add_argument("target", metavar="TARGET")

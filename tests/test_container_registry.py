@@ -122,3 +122,14 @@ def test_second_repository_mounts_blobs(registry_open, tmp_path):
     assert "mounted blob" in log.getvalue()
     raw = skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{registry_open.address}/mount/b:1")
     assert raw.returncode == 0
+
+
+def test_chunked_uploads_on_request(registry_open, fault_proxy, tmp_path):
+    src = nix_images(tmp_path / "docker")
+    proxy = fault_proxy(registry_open)  # no faults: it only records what goes through
+    r = run_alba("container", "push", "--chunked", src, f"docker://{proxy.address}/chunk/app:1?insecure=true")
+    assert r.returncode == 0, r.stderr
+    assert any(method == "PATCH" for method, *_ in proxy.seen)
+    copied = skopeo("copy", "--all", "--src-tls-verify=false", f"docker://{registry_open.address}/chunk/app:1",
+                    f"oci:{tmp_path / 'copy'}:x")
+    assert copied.returncode == 0, copied.stderr

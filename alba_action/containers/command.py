@@ -42,14 +42,26 @@ def loaded_images(src_dir: Path, reporter: Reporter, *, compression: str = "gzip
 
 
 def push_images(target: str, refs: list[str], images: list, reporter: Reporter, *, fmt: str = "oci",
-                dry_run: bool = False, insecure: bool = False, annotations: dict[str, str] | None = None,
-                username: str | None = None, password: str | None = None) -> publish.ContainerResult:
-    """Merge the loaded images into one index and publish it to one target under every tag."""
+                dry_run: bool = False, annotations: dict[str, str] | None = None,
+                **connection) -> publish.ContainerResult:
+    """Merge the loaded images into one index and publish it to one target under every tag.
+
+    `connection`: insecure, username, password, chunked — for docker:// targets."""
+    repo, tags = _open_checked(target, refs, dry_run, connection)
+    return _push_to(repo, tags, images, reporter, fmt, dry_run, annotations)
+
+
+def _open_checked(target: str, refs: list[str], dry_run: bool, connection: dict):
+    repo, tags = open_repository(target, refs, need_tag=True, **connection)
+    if not dry_run:
+        repo.check()  # a wrong URL or password fails before minutes of compression
+    return repo, tags
+
+
+def _push_to(repo, tags: list[str], images: list, reporter: Reporter, fmt: str, dry_run: bool,
+             annotations: dict[str, str] | None) -> publish.ContainerResult:
     from alba_action.images.manifests import build_index
 
-    repo, tags = open_repository(target, refs, need_tag=True, insecure=insecure, username=username, password=password)
-    if not dry_run:
-        repo.check()
     if annotations is None:
         annotations = index_annotations(tags[0] if tags else None)
     reporter.log("-- merge system images --")
@@ -59,16 +71,12 @@ def push_images(target: str, refs: list[str], images: list, reporter: Reporter, 
 
 
 def load_and_push(target: str, refs: list[str], src_dir: Path, reporter: Reporter, *, compression: str = "gzip",
-                  max_uncompressed: int | None = None, **push_options) -> publish.ContainerResult:
+                  fmt: str = "oci", dry_run: bool = False, max_uncompressed: int | None = None,
+                  **connection) -> publish.ContainerResult:
     """The whole container step for one target, as the CLI runs it."""
-    # Check the target (URL, credentials) before minutes of compression.
-    repo, _ = open_repository(target, refs, need_tag=True, insecure=push_options.get("insecure", False),
-                              username=push_options.get("username"), password=push_options.get("password"))
-    if not push_options.get("dry_run"):
-        repo.check()
-    with loaded_images(src_dir, reporter, compression=compression, fmt=push_options.get("fmt", "oci"),
-                       max_uncompressed=max_uncompressed) as images:
-        return push_images(target, refs, images, reporter, **push_options)
+    repo, tags = _open_checked(target, refs, dry_run, connection)
+    with loaded_images(src_dir, reporter, compression=compression, fmt=fmt, max_uncompressed=max_uncompressed) as images:
+        return _push_to(repo, tags, images, reporter, fmt, dry_run, None)
 
 
 def run_container(args, reporter: Reporter) -> dict:
@@ -76,8 +84,8 @@ def run_container(args, reporter: Reporter) -> dict:
     if args.action == "push":
         result = load_and_push(
             args.target, args.refs, args.src_dir, reporter, compression=args.compression, fmt=args.fmt,
-            dry_run=args.dry_run, insecure=args.insecure, max_uncompressed=args.max_uncompressed_size,
-            username=user, password=password,
+            dry_run=args.dry_run, max_uncompressed=args.max_uncompressed_size,
+            insecure=args.insecure, username=user, password=password, chunked=args.chunked,
         )
         reporter.log("✅ dry run: nothing written" if args.dry_run else f"✅ push succeeded {result.digest}")
         return result.to_json()

@@ -9,12 +9,13 @@ from alba_action.targets.static_registry import StaticRegistry
 
 
 def open_repository(url: str, refs: list[str], *, need_tag: bool, insecure: bool = False,
-                    username: str | None = None, password: str | None = None):
+                    username: str | None = None, password: str | None = None, chunked: bool = False):
     """(repository, tags). For docker:// the repository comes from the URL; -t adds tags."""
     if url.startswith("docker://"):
         from alba_action.targets.registry import OciRegistry
 
-        registry = OciRegistry.from_url(url, insecure=insecure, username=username, password=password)
+        registry = OciRegistry.from_url(url, insecure=insecure, username=username, password=password,
+                                        chunked=chunked)
         tags: list[str] = []
         for ref in refs:  # -t first: the first tag is the version annotation on every target
             tag = split_ref(ref)[1]
