@@ -56,3 +56,7 @@ def website(moto, bucket, tmp_path):
     public_read(moto.client(), name)
     with NginxWebsite(moto.port, name, tmp_path / "nginx") as site:
         yield site.host
+
+
+# Registry servers (docker-registry open, htpasswd, token) and the fault-injecting proxy.
+from registry_server import fault_proxy, registry_htpasswd, registry_open, registry_token  # noqa: E402,F401

@@ -14,7 +14,6 @@ import http.client
 import json
 import secrets
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -25,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from servers import free_port
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -35,12 +35,6 @@ USER = "alba"
 PASSWORD = "s3cret-Pa55-do-not-print"
 ISSUER = "alba-test-issuer"
 SERVICE = "alba-test-registry"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def require(binary: str) -> str:

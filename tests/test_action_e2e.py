@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from imagefixtures import make_layer_tar, write_nix_archive
-from registry_server import PASSWORD, USER, registry_htpasswd  # noqa: F401  (module fixture)
+from registry_server import PASSWORD, USER
 from servers import CREDENTIALS, REPO, alba_env
 
 from alba_action.images.model import Platform

@@ -8,9 +8,7 @@ import socket
 import subprocess
 import time
 
-from registry_server import (  # noqa: F401  (fixtures are used by name)
-    PASSWORD, USER, fault_proxy, registry_htpasswd, registry_open, registry_token,
-)
+from registry_server import PASSWORD, USER
 from servers import alba_env, run_alba
 from test_container_static import nix_images
 

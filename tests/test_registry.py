@@ -17,9 +17,7 @@ from alba_action.errors import InputError, TargetError
 from alba_action.images.model import OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST
 from alba_action.targets.registry import OciRegistry, parse_docker_url
 from alba_action.targets.registry_auth import load_docker_credentials
-from registry_server import (  # noqa: F401  (fixtures are used by name)
-    PASSWORD, USER, fault_proxy, free_port, registry_htpasswd, registry_open, registry_token, require,
-)
+from registry_server import PASSWORD, USER, free_port, require
 
 # --- URLs --------------------------------------------------------------------------
 

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alba_action.images.compress import CODEC_ID
+from alba_action.digest import sha256_bytes, sha256_file
 from alba_action.images.model import Blob, Platform
-from alba_action.images.store import CHUNK, BlobStore
+from alba_action.images.store import BlobStore
 
 LOADER_VERSION = "1"
 
@@ -41,14 +42,6 @@ class CachedImage:
     config: Blob
     layers: list[Blob]
     diff_ids: list[str]
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -76,7 +69,7 @@ class Cache:
         try:
             return memo.read_text().strip()
         except OSError:
-            digest = _sha256_file(path)
+            digest = sha256_file(path).removeprefix("sha256:")
             _write_atomic(memo, digest.encode())
             return digest
 
@@ -101,7 +94,7 @@ class Cache:
             doc = json.loads((self.entries / f"{key}.json").read_text())
             config_path = self.store.path_for(doc["config"])
             config_data = config_path.read_bytes()
-            if "sha256:" + hashlib.sha256(config_data).hexdigest() != doc["config"]:
+            if sha256_bytes(config_data) != doc["config"]:
                 return None
             layers = [Blob(d["digest"], d["size"], d["mediaType"], path=self.store.path_for(d["digest"])) for d in doc["layers"]]
         except (OSError, ValueError, KeyError, TypeError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from concurrent.futures import Executor
@@ -15,6 +14,7 @@ from alba_action.images.cache import Cache, CachedImage, default_cache_dir
 from alba_action.images.compress import COMPRESSIONS, make_pool
 from alba_action.images.layers import Budget
 from alba_action.images.manifests import FORMATS, as_format, build_manifest, layer_media_type
+from alba_action.digest import sha256_bytes
 from alba_action.images.model import OCI_LAYER_ZSTD, Blob, Platform, PlatformImage
 from alba_action.images.platforms import scan
 from alba_action.images.resolve import resolve
@@ -74,7 +74,7 @@ class _Loader:
     def load(self) -> CachedImage:
         reader = read_layout if self.path.is_dir() else read_archive
         image = resolve(reader(self.path, self.ctx), self.platform)
-        digest = "sha256:" + hashlib.sha256(image.config).hexdigest()
+        digest = sha256_bytes(image.config)
         config = Blob(digest, len(image.config), "", data=image.config)
         layers = [layer.blob for layer in image.layers]
         return CachedImage(image.platform, config, layers, [layer.diff_id for layer in image.layers])

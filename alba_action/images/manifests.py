@@ -9,11 +9,11 @@ list has no annotations, so annotations are dropped there).
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from alba_action.errors import InputError
 from alba_action.images import model as m
+from alba_action.digest import sha256_bytes
 from alba_action.images.model import Blob, Manifest, PlatformImage
 from alba_action.images.platforms import platform_key
 
@@ -37,7 +37,7 @@ def canonical_json(obj: object) -> bytes:
 
 
 def _manifest(data: bytes, media_type: str) -> Manifest:
-    return Manifest(data, media_type, "sha256:" + hashlib.sha256(data).hexdigest())
+    return Manifest(data, media_type, sha256_bytes(data))
 
 
 def _check_format(fmt: str) -> None:

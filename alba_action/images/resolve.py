@@ -9,7 +9,6 @@ config's platform must agree with the file name.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from alba_action.errors import ArchiveError
 from alba_action.images.archive import REBUILD, Contents
 from alba_action.images.layers import LayerResult
+from alba_action.digest import sha256_bytes
 from alba_action.images.model import OCI_INDEX, DOCKER_LIST, Platform
 from alba_action.images.platforms import same_platform
 
@@ -84,7 +84,7 @@ def _small_blob(contents: Contents, desc: dict, what: str) -> bytes:
     if not contents.has(path):
         raise ArchiveError(f"{contents.source}: {what} {desc['digest']} is named but missing", REBUILD)
     data = contents.read_small(path, what)
-    if "sha256:" + hashlib.sha256(data).hexdigest() != desc["digest"]:
+    if sha256_bytes(data) != desc["digest"]:
         raise ArchiveError(f"{contents.source}: {what} {path} does not match its digest", REBUILD)
     return data
 

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from alba_action.errors import ArchiveError
+from alba_action.digest import sha256_bytes, sha256_file
 from alba_action.images.model import Blob
 
 CHUNK = 1 << 20
@@ -89,14 +90,10 @@ def verify_blob_file(blob: Blob) -> None:
     uploads) so that a damaged cache file can never be published.
     """
     if blob.path is None:
-        if blob.data is not None and "sha256:" + hashlib.sha256(blob.data).hexdigest() != blob.digest:
+        if blob.data is not None and sha256_bytes(blob.data) != blob.digest:
             raise ArchiveError(f"blob {blob.digest}: in-memory bytes do not match", "this is a bug; please report it")
         return
-    h = hashlib.sha256()
-    with open(blob.path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    if "sha256:" + h.hexdigest() != blob.digest:
+    if sha256_file(blob.path) != blob.digest:
         blob.path.unlink(missing_ok=True)
         raise ArchiveError(
             f"{blob.path}: cached blob does not match its digest {blob.digest}",

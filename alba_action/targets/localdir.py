@@ -7,7 +7,6 @@ A folder cannot also be a file, so an object whose key is also a folder
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
