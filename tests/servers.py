@@ -61,9 +61,10 @@ def s3_url(bucket: str, port: int, **extra: str) -> str:
 
 
 class DropConditionalsProxy:
-    """Forwards HTTP to an S3 server without If-Match / If-None-Match: Garage 1.2 ignores them on PutObject."""
+    """Forwards HTTP to an S3 server without If-Match / If-None-Match: Garage 1.2 ignores them on PutObject.
+    With `reject=True` it answers 501 NotImplemented to them instead, as a store without the feature may."""
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, reject: bool = False) -> None:
         upstream = upstream_port
 
         class Handler(BaseHTTPRequestHandler):
@@ -75,6 +76,8 @@ class DropConditionalsProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                if reject and ("If-Match" in self.headers or "If-None-Match" in self.headers):
+                    return self._not_implemented()
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("if-match", "if-none-match")}
                 conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
                 conn.request(self.command, self.path, body=body, headers=headers)
@@ -89,6 +92,15 @@ class DropConditionalsProxy:
                 if self.command != "HEAD":
                     self.wfile.write(data)
                 conn.close()
+
+            def _not_implemented(self) -> None:
+                data = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code>'
+                        b"<Message>conditional writes are not implemented</Message></Error>")
+                self.send_response(501)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
 

@@ -318,3 +318,17 @@ def test_concurrent_pushes_converge_on_a_folder(tmp_path):
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
     doc = json.loads((tmp_path / "out/df-dist-v1/albatros/index.json").read_text())
     assert sorted(doc["tags"]) == ["c0", "c1", "c2"]
+
+
+def test_store_that_rejects_conditional_headers_still_publishes(moto, bucket, tmp_path):
+    """Some S3-compatible stores answer 501 to If-Match / If-None-Match: alba then sends none."""
+    from servers import DropConditionalsProxy
+
+    name, _ = bucket
+    with DropConditionalsProxy(moto.port, reject=True) as proxy:
+        url = s3_url(name, proxy.port)
+        make_tree(tmp_path, SEED)
+        for tag in ("0.8", "0.9"):
+            r = run_alba("static", "push", "-t", f"albatros:{tag}", tmp_path / "df", url)
+            assert r.returncode == 0, r.stderr
+    assert json.loads(get(moto, name, "df-dist-v1/albatros")["Body"].read())["tags"] == ["0.9", "0.8"]

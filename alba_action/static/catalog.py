@@ -45,20 +45,24 @@ def tag_documents(store, name: str) -> set[str]:
     return {t for key in store.list(f"{plan.ROOT}/{name}/", shallow=True) if (t := plan.tag_of(key, name))}
 
 
-def honours_conditional_writes(store, key: str, data: bytes) -> bool:
-    """Probe with If-None-Match on an object we just wrote: a store that honours it refuses.
-    A store that ignores it rewrites our own identical bytes, which is harmless."""
+def conditional_writes(store, key: str, data: bytes) -> str:
+    """"honoured", "ignored" or "rejected": probed with If-None-Match on an object we just wrote.
+    A store that honours it refuses; one that ignores it rewrites our own identical bytes
+    (harmless); one that rejects the header answers an error, and then we send none."""
     try:
         store.put(key, Body(data=data), plan.JSON, plan.NO_CACHE, if_none_match=True)
     except ConflictError:
-        return True
-    return False
+        return "honoured"
+    except TargetError:
+        return "rejected"
+    return "ignored"
 
 
-def update(store, name: str, add: list[str] = (), remove: set[str] = frozenset(), settle: bool = True) -> list[str]:
+def update(store, name: str, add: list[str] = (), remove: set[str] = frozenset(), conditionals: str = "ignored") -> list[str]:
     """Put `add` at the front and drop `remove`; return the list as finally read back.
 
-    `settle=False` when the store honours conditional writes: then no update is ever lost."""
+    `conditionals` as probed: when "honoured", no update is ever lost and nothing waits."""
+    settle = conditionals != "honoured"
     front = list(add)
     for _ in range(ROUNDS):
         current, etag, exists = read_tags(store, name)
@@ -66,7 +70,8 @@ def update(store, name: str, add: list[str] = (), remove: set[str] = frozenset()
         wanted = plan.merged_tags(current, front, known, set(remove))
         if wanted != current or not exists:
             try:
-                _write(store, name, wanted, etag, exists)
+                _write(store, name, wanted, etag if conditionals != "rejected" else None, exists,
+                       conditional=conditionals != "rejected")
             except ConflictError:
                 time.sleep(random.uniform(0.05, 0.3))
                 continue
@@ -84,12 +89,12 @@ def update(store, name: str, add: list[str] = (), remove: set[str] = frozenset()
     )
 
 
-def _write(store, name: str, tags: list[str], etag: str | None, exists: bool) -> None:
+def _write(store, name: str, tags: list[str], etag: str | None, exists: bool, conditional: bool = True) -> None:
     store.put(
         plan.name_key(name),
         Body(data=plan.dumps(plan.name_document(name, tags))),
         plan.JSON,
         plan.NO_CACHE,
-        if_match=etag if exists else None,
-        if_none_match=not exists,
+        if_match=etag if exists and conditional else None,
+        if_none_match=conditional and not exists,
     )

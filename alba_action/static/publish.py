@@ -58,8 +58,8 @@ def push(store, refs: list[str], src_dir: Path, reporter: Reporter, dry_run: boo
     for tag in tags:
         store.put(plan.tag_key(name, tag), Body(data=doc), plan.JSON, plan.NO_CACHE)
         reporter.log(f"tag -> {plan.tag_key(name, tag)}")
-    honoured = catalog.honours_conditional_writes(store, plan.tag_key(name, tags[-1]), doc)
-    catalog.update(store, name, add=tags, settle=not honoured)
+    conditionals = catalog.conditional_writes(store, plan.tag_key(name, tags[-1]), doc)
+    catalog.update(store, name, add=tags, conditionals=conditionals)
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
 
