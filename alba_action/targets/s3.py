@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
+import threading
 from typing import Iterator
 
 import boto3
@@ -10,6 +11,8 @@ import botocore.exceptions as bexc
 from botocore import UNSIGNED
 from botocore.config import Config
 from boto3.s3.transfer import TransferConfig
+from s3transfer.manager import TransferManager
+from s3transfer.subscribers import BaseSubscriber
 
 from alba_action.errors import ConflictError, TargetError
 from alba_action.targets.base import Body, ObjectInfo, ProgressCallback
@@ -18,8 +21,8 @@ from alba_action.targets.url import S3Url
 MB = 1024 * 1024
 SMALL = 8 * MB
 # Like rclone (upload_cutoff 200M): one PUT up to 128 MiB, cheaper for the store; above it
-# 16 MiB parts, which s3transfer streams from disk, 4 at a time.
-TRANSFER = TransferConfig(multipart_threshold=128 * MB, multipart_chunksize=16 * MB, max_concurrency=4)
+# 16 MiB parts, streamed from disk by s3transfer, 8 at a time across all large files.
+TRANSFER = TransferConfig(multipart_threshold=128 * MB, multipart_chunksize=16 * MB, max_concurrency=8)
 CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken", "ExpiredToken"}
 MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 CONFLICT_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
@@ -49,6 +52,15 @@ class S3Store:
         make = lambda quick: session.client("s3", endpoint_url=url.endpoint_url, config=_config(url, quick))  # noqa: E731
         self._client = make(False)
         self._quick = make(True)
+        self._lock = threading.Lock()
+        self._transfer: TransferManager | None = None
+
+    def _manager(self) -> TransferManager:
+        """One transfer manager for every large file: their parts share one bounded pool."""
+        with self._lock:
+            if self._transfer is None:
+                self._transfer = TransferManager(self._client, TRANSFER)
+            return self._transfer
 
     def _key(self, key: str) -> str:
         return self.target.prefix + key
@@ -100,9 +112,9 @@ class S3Store:
             extra["CacheControl"] = cache_control
         with self._translate(f"writing {key}"):
             if body.path is not None and body.size >= SMALL:
-                self._client.upload_file(
-                    str(body.path), self.target.bucket, self._key(key), ExtraArgs=extra, Config=TRANSFER, Callback=progress
-                )
+                subscribers = [_Progress(progress)] if progress else []
+                self._manager().upload(str(body.path), self.target.bucket, self._key(key), extra_args=extra,
+                                       subscribers=subscribers).result()
                 return
             if if_match:
                 extra["IfMatch"] = if_match
@@ -157,6 +169,14 @@ class S3Store:
         if isinstance(err, bexc.ClientError):
             return TargetError(f"{doing}: {where} answered {code or 'an error'}", "check the target URL and the store's logs")
         return TargetError(f"{doing}: {type(err).__name__} talking to {where}", "check the target URL and the network")
+
+
+class _Progress(BaseSubscriber):
+    def __init__(self, callback: ProgressCallback) -> None:
+        self.callback = callback
+
+    def on_progress(self, future, bytes_transferred: int, **kwargs) -> None:
+        self.callback(bytes_transferred)
 
 
 def _code(err: bexc.ClientError) -> str:
