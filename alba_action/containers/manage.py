@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from alba_action.errors import InputError
 from alba_action.report.progress import Reporter
-from alba_action.static.plan import is_release
+from alba_action.static.plan import gc_victims
 from alba_action.targets.static_registry import StaticRegistry
 
 
@@ -70,27 +70,30 @@ def rm(repo, tags: list[str], reporter: Reporter, dry_run: bool) -> GcResult:
 def gc(repo, keep: int, include_releases: bool, reporter: Reporter, dry_run: bool) -> GcResult:
     repo = _static(repo)
     tags = newest_first(repo)
-    candidates = tags if include_releases else [t for t in tags if not is_release(t)]
-    victims = candidates[keep:]
+    victims = gc_victims(tags, keep, include_releases)
     result = rm(repo, victims, reporter, dry_run) if victims else GcResult(repo.name, repo.url, dry_run=dry_run)
-    kept = [t for t in tags if t not in victims]
-    result.kept_tags = kept
-    manifests, blobs = mark(repo, kept)
-    cutoff = time.time() - grace_seconds()
-    verb = "would delete" if dry_run else "deleted"
-    for digest in repo.list_manifest_digests():
-        if digest not in manifests and repo.modified("manifests", digest) <= cutoff:
-            result.deleted_manifests.append(digest)
-            reporter.log(f"{verb} manifest {digest}")
-            if not dry_run:
-                repo.delete_manifest(digest)
-    for digest in repo.list_blobs():
-        if digest not in blobs and repo.modified("blobs", digest) <= cutoff:
-            result.deleted_blobs.append(digest)
-            reporter.log(f"{verb} blob {digest}")
-            if not dry_run:
-                repo.delete_blob(digest)
+    result.kept_tags = [t for t in tags if t not in victims]
+    manifests, blobs = mark(repo, result.kept_tags)
+    sweep = _Sweep(repo, reporter, dry_run)
+    result.deleted_manifests = sweep("manifests", repo.list_manifest_digests(), manifests, repo.delete_manifest)
+    result.deleted_blobs = sweep("blobs", repo.list_blobs(), blobs, repo.delete_blob)
     return result
+
+
+class _Sweep:
+    """Delete what no kept tag reaches and is older than the grace period; say each one."""
+
+    def __init__(self, repo: StaticRegistry, reporter: Reporter, dry_run: bool) -> None:
+        self.repo, self.reporter, self.dry_run = repo, reporter, dry_run
+        self.cutoff = time.time() - grace_seconds()
+
+    def __call__(self, kind: str, present: list[str], marked: set[str], delete) -> list[str]:
+        swept = [d for d in present if d not in marked and self.repo.modified(kind, d) <= self.cutoff]
+        for digest in swept:
+            self.reporter.log(f"{'would delete' if self.dry_run else 'deleted'} {kind[:-1]} {digest}")
+            if not self.dry_run:
+                delete(digest)
+        return swept
 
 
 def mark(repo: StaticRegistry, tags: list[str]) -> tuple[set[str], set[str]]:
