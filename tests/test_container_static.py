@@ -207,3 +207,17 @@ def test_rm_then_ls(moto, bucket, tmp_path):
     assert run_alba("container", "ls", "-t", "l", url).stdout.split() == ["2"]
     r = run_alba("container", "rm", "-t", "l:9", url)
     assert r.returncode != 0 and "no such tag" in r.stderr
+
+
+def test_index_created_is_never_the_clock(tmp_path):
+    """A CI run whose checkout lacks the commit (no date anywhere) leaves `created` out:
+    a retried pipeline must give the same index digest."""
+    from alba_action.containers.command import index_annotations
+
+    env = {"CI": "woodpecker", "CI_COMMIT_SHA": "0" * 40, "CI_PIPELINE_EVENT": "push",
+           "CI_COMMIT_BRANCH": "main", "CI_COMMIT_REF": "refs/heads/main", "CI_REPO_URL": "https://example.org/a/b"}
+    first = index_annotations("1", env=env, cwd=tmp_path)
+    second = index_annotations("1", env={**env, "ALBA_NOW": "2031-01-01T00:00:00Z"}, cwd=tmp_path)
+    assert first == second
+    assert "org.opencontainers.image.created" not in first
+    assert first["org.opencontainers.image.revision"] == "0" * 40

@@ -15,10 +15,11 @@ from alba_action.report.progress import Reporter
 
 
 def index_annotations(version: str | None, env=None, cwd: Path | None = None) -> dict[str, str]:
-    """OCI annotations from the git/CI context, where known; `created` is the commit time so re-runs match."""
+    """OCI annotations from the git/CI context, where known; `created` is the commit time so
+    re-runs match (never the clock: a retried pipeline must give the same digest)."""
     ctx = context_from_env(os.environ if env is None else env, cwd or Path.cwd())
     found = {
-        "org.opencontainers.image.created": ctx.commit_date,
+        "org.opencontainers.image.created": "" if ctx.commit_date_is_now else ctx.commit_date,
         "org.opencontainers.image.revision": ctx.head_sha or ctx.sha,
         "org.opencontainers.image.source": ctx.repo_url,
         "org.opencontainers.image.version": version or "",

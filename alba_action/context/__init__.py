@@ -69,6 +69,6 @@ def context_from_env(env: Mapping[str, str], cwd: Path) -> Context:
     if not ctx.commit_date:
         # CI variables rarely carry it; the checkout usually does. Last resort: the clock,
         # as metadata-action falls back to `new Date()`.
-        date = commit_date(Path(cwd), ctx.sha) or iso_utc(ctx.now)
-        ctx = dataclasses.replace(ctx, commit_date=date)
+        date = commit_date(Path(cwd), ctx.sha)
+        ctx = dataclasses.replace(ctx, commit_date=date or iso_utc(ctx.now), commit_date_is_now=not date)
     return ctx

@@ -46,6 +46,7 @@ class Context:
     server_url: str = ""  # https://github.com
     repo_url: str = ""  # https URL of the repository: org.opencontainers.image.source
     commit_date: str = ""  # ISO 8601 UTC: org.opencontainers.image.created
+    commit_date_is_now: bool = False  # no commit time was found: the clock stood in
     run_url: str = ""
     now: datetime = field(default_factory=utc_now)
     short_sha_length: int = 7  # DOCKER_METADATA_SHORT_SHA_LENGTH
