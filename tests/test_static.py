@@ -332,3 +332,20 @@ def test_store_that_rejects_conditional_headers_still_publishes(moto, bucket, tm
             r = run_alba("static", "push", "-t", f"albatros:{tag}", tmp_path / "df", url)
             assert r.returncode == 0, r.stderr
     assert json.loads(get(moto, name, "df-dist-v1/albatros")["Body"].read())["tags"] == ["0.9", "0.8"]
+
+
+def test_republishing_the_same_tag_skips_unchanged_files(moto, bucket, tmp_path):
+    name, url = bucket
+    make_tree(tmp_path, SEED)
+    assert run_alba("static", "push", "-t", "albatros:0.9", tmp_path / "df", url).returncode == 0
+    (tmp_path / "df/linux/arm/albatros").write_bytes(b"arm binary, rebuilt")
+    moto.client().delete_object(Bucket=name, Key="df-dist-v1/albatros/0.9/linux/386/albatros")
+    r = run_alba("static", "push", "-t", "albatros:0.9", tmp_path / "df", url, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    # amd64 and arm64 are as published; arm changed; 386 went missing at the target.
+    assert sorted(out["unchanged"]) == ["df-dist-v1/albatros/0.9/linux/amd64/albatros",
+                                        "df-dist-v1/albatros/0.9/linux/arm64/albatros"]
+    assert "df/linux/amd64/albatros -> df-dist-v1/albatros/0.9/linux/amd64/albatros unchanged" in r.stderr
+    assert get(moto, name, "df-dist-v1/albatros/0.9/linux/arm/albatros")["Body"].read() == b"arm binary, rebuilt"
+    assert get(moto, name, "df-dist-v1/albatros/0.9/linux/386/albatros")["Body"].read() == b"386 binary"

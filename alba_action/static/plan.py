@@ -51,6 +51,7 @@ def name_document(name: str, tags: list[str]) -> dict:
 
 @dataclass(frozen=True)
 class Upload:
+    tag: str
     source: str
     key: str
     size: int
@@ -61,11 +62,24 @@ class Upload:
 
 def uploads(name: str, tags: list[str], flavors: list[Flavor]) -> list[Upload]:
     return [
-        Upload(str(r.source), file_key(name, tag, f, r.path), r.size, r.digest, f, r.path)
+        Upload(tag, str(r.source), file_key(name, tag, f, r.path), r.size, r.digest, f, r.path)
         for tag in tags
         for f in flavors
         for r in f.resources
     ]
+
+
+def published_files(tag_doc: bytes) -> dict[tuple[str, str], tuple[int, str]]:
+    """(platform, path) → (size, digest) from an existing tag document; {} when unreadable."""
+    try:
+        flavors = json.loads(tag_doc).get("flavors", [])
+        return {
+            ("/".join(p for p in (f["platform"]["os"], f["platform"]["architecture"], f["platform"].get("variant")) if p),
+             r["path"]): (r.get("size"), r.get("digest"))
+            for f in flavors for r in f["resources"]
+        }
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def merged_tags(current: list[str], front: list[str], known: set[str], removed: set[str]) -> list[str]:

@@ -23,6 +23,7 @@ class StaticResult:
     target: str
     tags: list[str]
     files: list[dict] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
@@ -53,7 +54,12 @@ def push(store, refs: list[str], src_dir: Path, reporter: Reporter, dry_run: boo
         _print_plan(reporter, src_dir, uploads, name, tags)
         return result
     store.check()
-    _upload_files(store, uploads, src_dir, reporter)
+    unchanged = _already_there(store, name, tags, uploads)
+    for u in unchanged:
+        reporter.log(f"{_label(u, src_dir)} unchanged")
+    result.unchanged = [u.key for u in unchanged]
+    skip = set(result.unchanged)
+    _upload_files(store, [u for u in uploads if u.key not in skip], src_dir, reporter)
     doc = plan.dumps(plan.tag_document(flavors))
     for tag in tags:
         store.put(plan.tag_key(name, tag), Body(data=doc), plan.JSON, plan.NO_CACHE)
@@ -62,6 +68,22 @@ def push(store, refs: list[str], src_dir: Path, reporter: Reporter, dry_run: boo
     catalog.update(store, name, add=tags, conditionals=conditionals)
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
+
+
+def _already_there(store, name: str, tags: list[str], uploads: list[plan.Upload]) -> list[plan.Upload]:
+    """Files a re-run need not send: listed with the same size and digest in the tag's current
+    document, and still present at that size."""
+    listed = {}
+    for tag in tags:
+        got = store.get(plan.tag_key(name, tag))
+        listed[tag] = plan.published_files(got[0]) if got else {}
+    same = []
+    for u in uploads:
+        if listed[u.tag].get((str(u.flavor.platform), u.path)) == (u.size, u.digest):
+            info = store.head(u.key)
+            if info is not None and info.size == u.size:
+                same.append(u)
+    return same
 
 
 def _label(u: plan.Upload, src_dir: Path) -> str:
