@@ -22,7 +22,7 @@ from alba_action.errors import InputError
 DEFAULT_TARGET = "file://./alba-public"
 PREFIXES = ("INPUT_", "PLUGIN_", "ALBA_")
 # Variables other parts of alba read; ALBA_* but not action inputs.
-INTERNAL = {"ALBA_SETTLE_SECONDS", "ALBA_CACHE_DIR", "ALBA_NOW", "ALBA_GC_GRACE_SECONDS",
+INTERNAL = {"ALBA_SETTLE_SECONDS", "ALBA_CACHE_DIR", "ALBA_NOW", "ALBA_GC_GRACE_SECONDS", "ALBA_RETRY_BUDGET_SECONDS",
             "ALBA_REGISTRY_USERNAME", "ALBA_REGISTRY_PASSWORD"}
 SECRET_INPUTS = ("registry-password", "aws-secret-access-key", "aws-session-token")
 SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ALBA_REGISTRY_PASSWORD")

@@ -251,9 +251,10 @@ class FaultProxy:
     (method, path, has_authorization)."""
 
     def __init__(self, target: RunningRegistry, fail_first: tuple[str, ...] = (),
-                 reset: bool = False) -> None:
+                 reset: bool = False, always: bool = False) -> None:
         self.target = target
         self.reset = reset
+        self.always = always  # fail every matching request, not only the first
         self.pending_faults = set(fail_first)
         self.seen: list[tuple[str, str, bool]] = []
         self.faults: list[tuple[str, str]] = []
@@ -324,7 +325,8 @@ class FaultProxy:
     def _inject_only(self, method: str, path: str) -> bool:
         with self.lock:
             if "/blobs/uploads/" in path and method in self.pending_faults:
-                self.pending_faults.discard(method)
+                if not self.always:
+                    self.pending_faults.discard(method)
                 self.faults.append((method, path))
                 return True
         return False
@@ -358,8 +360,9 @@ def registry_token(tmp_path_factory):
 def fault_proxy():
     proxies: list[FaultProxy] = []
 
-    def make(target: RunningRegistry, fail_first: tuple[str, ...] = (), reset: bool = False) -> FaultProxy:
-        proxies.append(FaultProxy(target, fail_first, reset))
+    def make(target: RunningRegistry, fail_first: tuple[str, ...] = (), reset: bool = False,
+             always: bool = False) -> FaultProxy:
+        proxies.append(FaultProxy(target, fail_first, reset, always))
         return proxies[-1]
 
     yield make

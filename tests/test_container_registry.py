@@ -131,3 +131,17 @@ def test_chunked_uploads_on_request(registry_open, fault_proxy, tmp_path):
     copied = skopeo("copy", "--all", "--src-tls-verify=false", f"docker://{registry_open.address}/chunk/app:1",
                     f"oci:{tmp_path / 'copy'}:x")
     assert copied.returncode == 0, copied.stderr
+
+
+def test_a_blob_that_never_uploads_leaves_no_tag(registry_open, fault_proxy, tmp_path):
+    src = nix_images(tmp_path / "docker")
+    proxy = fault_proxy(registry_open, fail_first=("PUT",), always=True)
+    start = time.monotonic()
+    r = run_alba("container", "push", src, f"docker://{proxy.address}/broken/app:1?insecure=true",
+                 env=alba_env(ALBA_RETRY_BUDGET_SECONDS="3"))
+    assert r.returncode != 0
+    assert time.monotonic() - start < 60
+    assert "Traceback" not in r.stderr and "503" in r.stderr.splitlines()[-1], r.stderr
+    assert len(proxy.faults) > 1  # it did retry
+    inspect = skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{registry_open.address}/broken/app:1")
+    assert inspect.returncode != 0  # the tag was never written

@@ -28,6 +28,7 @@ building, `parse_auth_header` and `append_url_params`.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -112,7 +113,7 @@ class OciRegistry:
 
     def __init__(self, host: str, repo: str, *, port: int | None = None, insecure: bool = False,
                  username: str | None = None, password: str | None = None,
-                 docker_config: Path | None = None, retry_budget: float = 120.0,
+                 docker_config: Path | None = None, retry_budget: float | None = None,
                  chunked: bool = False, chunk_threshold: int = 256 << 20,
                  chunk_size: int = 64 << 20, tag: str | None = None) -> None:
         self.host = f"{host}:{port}" if port else host
@@ -126,6 +127,8 @@ class OciRegistry:
         creds = (Credentials(username, password) if username
                  else load_docker_credentials(self.host, docker_config))
         auth = Authenticator(self.host, creds, fetch=None)
+        if retry_budget is None:  # seconds of waiting between retries, for this whole target
+            retry_budget = float(os.environ.get("ALBA_RETRY_BUDGET_SECONDS", "120"))
         self.client = RegistryClient(self.host, insecure, auth, RetryBudget(total=retry_budget))
         # oras-py's Container, with fields set here: its parser misreads dotted namespaces.
         self.container = oras.container.Container("x", registry=self.host)
