@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import http.client
 import json
 import secrets
 import shutil
@@ -24,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from servers import free_port
+from servers import free_port, relay
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -288,20 +287,7 @@ class FaultProxy:
                     proxy.seen.append((self.command, self.path, "Authorization" in self.headers))
                 if proxy._inject_only(self.command, self.path):
                     return self._fault()
-                conn = http.client.HTTPConnection(proxy.target.host, proxy.target.port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("connection", "transfer-encoding", "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-                conn.close()
+                relay(self, proxy.target.host, proxy.target.port, body)
 
             def _fault(self):
                 if proxy.reset:

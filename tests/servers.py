@@ -60,6 +60,27 @@ def s3_url(bucket: str, port: int, **extra: str) -> str:
     return f"s3://{bucket}?{query}"
 
 
+HOP_BY_HOP = ("connection", "transfer-encoding", "content-length")
+
+
+def relay(handler: BaseHTTPRequestHandler, host: str, port: int, body: bytes | None, drop: tuple[str, ...] = ()) -> None:
+    """Send the handler's request upstream (without the `drop` headers) and its answer back."""
+    headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("connection", *drop)}
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    conn.request(handler.command, handler.path, body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    handler.send_response(resp.status)
+    for k, v in resp.getheaders():
+        if k.lower() not in HOP_BY_HOP:
+            handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(data)
+    conn.close()
+
+
 class DropConditionalsProxy:
     """Forwards HTTP to an S3 server without If-Match / If-None-Match: Garage 1.2 ignores them on PutObject.
     With `reject=True` it answers 501 NotImplemented to them instead, as a store without the feature may."""
@@ -78,20 +99,7 @@ class DropConditionalsProxy:
                 body = self.rfile.read(length) if length else None
                 if reject and ("If-Match" in self.headers or "If-None-Match" in self.headers):
                     return self._not_implemented()
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("if-match", "if-none-match")}
-                conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("transfer-encoding", "content-length", "connection"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-                conn.close()
+                relay(self, "127.0.0.1", upstream, body, drop=("if-match", "if-none-match"))
 
             def _not_implemented(self) -> None:
                 data = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code>'
