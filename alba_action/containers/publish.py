@@ -92,7 +92,7 @@ def _push_blobs(repo, blobs: list[tuple[Blob, str]], reporter: Reporter, result:
             result.existing_blobs.append(blob.digest)
             reporter.log(f"[{label}] existing blob {blob.digest}")
             return
-        if blob.path is not None:
+        if blob.path is not None and not blob.hashed:
             verify_blob_file(blob)  # a cached file is trusted on its size alone until it is uploaded
         with reporter.transfer(f"[{label}] pushed blob {blob.digest}", blob.size) as progress:
             how = repo.put_blob(blob.digest, blob.size, blob.media_type, blob.path, blob.data, progress=progress)

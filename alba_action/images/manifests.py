@@ -10,6 +10,7 @@ list has no annotations, so annotations are dropped there).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from alba_action.errors import InputError
 from alba_action.images import model as m
@@ -62,8 +63,8 @@ def layer_media_type(media_type: str, fmt: str) -> str:
 
 def as_format(config: Blob, layers: list[Blob], fmt: str) -> tuple[Blob, list[Blob]]:
     """The same blobs, labelled with the format's media types."""
-    cfg = Blob(config.digest, config.size, CONFIG_TYPE[fmt], config.path, config.data)
-    return cfg, [Blob(b.digest, b.size, layer_media_type(b.media_type, fmt), b.path, b.data) for b in layers]
+    cfg = replace(config, media_type=CONFIG_TYPE[fmt])
+    return cfg, [replace(b, media_type=layer_media_type(b.media_type, fmt)) for b in layers]
 
 
 def build_manifest(config: Blob, layers: list[Blob], fmt: str) -> Manifest:

@@ -43,6 +43,8 @@ class Blob:
     media_type: str
     path: Path | None = None
     data: bytes | None = None
+    # The file was hashed as it was written in this run; a cached file was not.
+    hashed: bool = field(default=False, compare=False)
 
     def descriptor(self) -> dict:
         return {"mediaType": self.media_type, "digest": self.digest, "size": self.size}

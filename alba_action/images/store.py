@@ -66,7 +66,7 @@ class BlobStore:
         writer.close()
         path = self.path_for(writer.digest)
         os.replace(writer.path, path)
-        return Blob(writer.digest, writer.size, media_type, path=path)
+        return Blob(writer.digest, writer.size, media_type, path=path, hashed=True)
 
     def put_bytes(self, data: bytes) -> Path:
         """Store small bytes (a config) under their digest; returns the file."""

@@ -27,7 +27,6 @@ building, `parse_auth_header` and `append_url_params`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -36,6 +35,7 @@ from urllib.parse import parse_qsl, urlsplit
 import oras.container
 from oras.utils import append_url_params
 
+from alba_action.digest import sha256_bytes
 from alba_action.errors import InputError, TargetError
 from alba_action.images.model import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from alba_action.targets.base import ProgressCallback
@@ -204,27 +204,31 @@ class OciRegistry:
             return False
         raise self._fail(response, f"mount of blob {digest} from {from_repo}")
 
-    def get_manifest(self, ref: str) -> tuple[bytes, str] | None:
-        response = self.client.send("GET", self._v2(f"manifests/{ref}"),
+    def _manifest_request(self, method: str, ref: str):
+        """GET or HEAD a manifest: the response, or None when the registry has no such ref."""
+        response = self.client.send(method, self._v2(f"manifests/{ref}"),
                                     headers={"Accept": ", ".join(MANIFEST_TYPES)})
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise self._fail(response, f"GET manifest {self.name}:{ref}")
+            raise self._fail(response, f"{method} manifest {self.name}:{ref}")
+        return response
+
+    def get_manifest(self, ref: str) -> tuple[bytes, str] | None:
+        response = self._manifest_request("GET", ref)
+        if response is None:
+            return None
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         return response.content, media_type
 
     def manifest_digest(self, ref: str) -> str | None:
-        response = self.client.send("HEAD", self._v2(f"manifests/{ref}"),
-                                    headers={"Accept": ", ".join(MANIFEST_TYPES)})
-        if response.status_code == 404:
+        response = self._manifest_request("HEAD", ref)
+        if response is None:
             return None
-        if response.status_code != 200:
-            raise self._fail(response, f"HEAD manifest {self.name}:{ref}")
         if digest := response.headers.get("Docker-Content-Digest"):
             return digest
         found = self.get_manifest(ref)  # some registries omit the header on HEAD
-        return "sha256:" + hashlib.sha256(found[0]).hexdigest() if found else None
+        return sha256_bytes(found[0]) if found else None
 
     def put_manifest(self, ref: str, data: bytes, media_type: str) -> None:
         """PUT the exact bytes: the digest covers them, so no re-serialising."""
@@ -233,7 +237,7 @@ class OciRegistry:
         if response.status_code not in (200, 201):
             raise self._fail(response, f"PUT manifest {self.name}:{ref}",
                              "check that the registry accepts this manifest type (try --format docker)")
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        digest = sha256_bytes(data)
         stored = response.headers.get("Docker-Content-Digest")
         if stored and stored != digest:
             raise TargetError(f"registry {self.host} stored manifest {self.name}:{ref} as {stored}, "
