@@ -88,7 +88,7 @@ class Step:
         static_dir = self._dir(s.static_dir, "static-dir") if s.static_dir else None
         container_dir = self._dir(s.container_dir, "container-dir") if s.container_dir else None
         with self.log.group("check inputs and targets"):
-            stores, flavors = self._preflight(s, refs, static_dir, container_dir)
+            stores, flavors, repos = self._preflight(s, refs, static_dir, container_dir)
         static: list[dict] = []
         containers: list[dict] = []
         with ExitStack() as stack:
@@ -102,8 +102,8 @@ class Step:
                         max_uncompressed=s.max_uncompressed_size))
             for store in stores:
                 static.append(self._push_static(store, refs, static_dir, flavors))
-            for target in (s.container_target_list if container_dir else []):
-                containers.append(self._push_container(target, refs, images, tags.version))
+            for repo, repo_tags in repos:
+                containers.append(self._push_container(repo, repo_tags, images, tags.version))
         return static, containers
 
     def _dir(self, value: str, what: str) -> Path:
@@ -114,7 +114,7 @@ class Step:
         return path
 
     def _preflight(self, s: ActionSettings, refs: list[str], static_dir: Path | None,
-                   container_dir: Path | None) -> tuple[list, list | None]:
+                   container_dir: Path | None) -> tuple[list, list | None, list]:
         """Open every target and, unless dry-running, check it answers, before minutes of work."""
         from alba_action.containers.repository import open_repository
         from alba_action.static.scan import scan
@@ -128,12 +128,12 @@ class Step:
         if container_dir:
             user, password = self._registry_login()
             repos = [open_repository(self._rel(url), refs, need_tag=True, insecure=s.insecure,
-                                     username=user, password=password)[0] for url in s.container_target_list]
+                                     username=user, password=password) for url in s.container_target_list]
         if not s.dry_run:
-            for target in [*stores, *repos]:
+            for target in [*stores, *(repo for repo, _ in repos)]:
                 self.log.line(f"target {target.url}")
                 target.check()
-        return stores, flavors
+        return stores, flavors, repos
 
     def _rel(self, url: str) -> str:
         """`file://./dir` is relative to the workspace, not to wherever the process started."""
@@ -149,15 +149,14 @@ class Step:
         self.done.append(f"static files of {refs[0]} → {store.url}")
         return result
 
-    def _push_container(self, target: str, refs: list[str], images, version: str) -> dict:
-        from alba_action.containers.command import index_annotations, push_images
+    def _push_container(self, repo, tags: list[str], images, version: str) -> dict:
+        """To a repository opened and checked by _preflight."""
+        from alba_action.containers.command import index_annotations, push_to
 
         s = self.settings
-        user, password = self._registry_login()
-        with self.log.group(f"container image → {self._rel(target)}"):
-            result = push_images(self._rel(target), refs, images, self.reporter, fmt=s.format, dry_run=s.dry_run,
-                                 insecure=s.insecure, annotations=index_annotations(version, self.env, self.cwd),
-                                 username=user, password=password).to_json()
+        with self.log.group(f"container image → {repo.url}"):
+            result = push_to(repo, tags, images, self.reporter, s.format, s.dry_run,
+                             index_annotations(version, self.env, self.cwd)).to_json()
         self.done.append(f"container image {result['digest']} → {result['target']}")
         return result
 

@@ -49,7 +49,7 @@ def push_images(target: str, refs: list[str], images: list, reporter: Reporter, 
 
     `connection`: insecure, username, password, chunked — for docker:// targets."""
     repo, tags = _open_checked(target, refs, dry_run, connection)
-    return _push_to(repo, tags, images, reporter, fmt, dry_run, annotations)
+    return push_to(repo, tags, images, reporter, fmt, dry_run, annotations)
 
 
 def _open_checked(target: str, refs: list[str], dry_run: bool, connection: dict):
@@ -59,8 +59,9 @@ def _open_checked(target: str, refs: list[str], dry_run: bool, connection: dict)
     return repo, tags
 
 
-def _push_to(repo, tags: list[str], images: list, reporter: Reporter, fmt: str, dry_run: bool,
+def push_to(repo, tags: list[str], images: list, reporter: Reporter, fmt: str, dry_run: bool,
              annotations: dict[str, str] | None) -> publish.ContainerResult:
+    """Publish loaded images to an opened (and checked) repository under `tags`."""
     from alba_action.images.manifests import build_index
 
     if annotations is None:
@@ -77,7 +78,7 @@ def load_and_push(target: str, refs: list[str], src_dir: Path, reporter: Reporte
     """The whole container step for one target, as the CLI runs it."""
     repo, tags = _open_checked(target, refs, dry_run, connection)
     with loaded_images(src_dir, reporter, compression=compression, fmt=fmt, max_uncompressed=max_uncompressed) as images:
-        return _push_to(repo, tags, images, reporter, fmt, dry_run, None)
+        return push_to(repo, tags, images, reporter, fmt, dry_run, None)
 
 
 def run_container(args, reporter: Reporter) -> dict:
