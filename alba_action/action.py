@@ -11,18 +11,31 @@ import os
 import sys
 import traceback
 from collections.abc import Mapping
-from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import ContextManager, TextIO
 
-from alba_action.context import context_from_env, detect_provider
+from alba_action.context import context_from_env, detect_provider, image_annotations
 from alba_action.errors import AlbaError, InputError
 from alba_action.names import check_name
+from alba_action.pipeline import PublishResult, publish
 from alba_action.report import outputs, summary
 from alba_action.report.ci import CiLog, RedactingStream
 from alba_action.report.progress import Reporter
-from alba_action.settings import ActionSettings, load_settings, secret_values, unknown_names
+from alba_action.request import AwsCredentials, ImageOptions, PublishRequest, Secret, parse_annotations
+from alba_action.settings import ActionSettings, load_settings, run_options, secret_values, unknown_names
 from alba_action.tags import TagResult, compute_tags
+
+
+@dataclass
+class _StepTrace:
+    """The pipeline's sections become the CI log's collapsible groups."""
+
+    reporter: Reporter
+    log: CiLog
+
+    def section(self, title: str) -> ContextManager[None]:
+        return self.log.group(title)
 
 
 class Step:
@@ -31,22 +44,40 @@ class Step:
     def __init__(self, env: Mapping[str, str], cwd: Path, log: CiLog) -> None:
         self.env, self.cwd, self.log = env, cwd, log
         self.reporter = Reporter(RedactingStream(log), live=False)
-        self.done: list[str] = []
         self.settings: ActionSettings | None = None
+        self.result: PublishResult | None = None
 
     def run(self) -> dict:
         for warning in unknown_names(self.env):
             self.log.warning(warning)
         s = self.settings = load_settings(self.env)
         self._check_result_files(s)
-        tag_result = self._tags(s)
-        refs = [f"{s.name}:{t}" for t in tag_result.tags]
+        tag_result, ctx = self._tags(s)
         self.log.line(f"alba: {s.name} {tag_result.version} (tags: {', '.join(tag_result.tags)})"
                       + (" — dry run" if s.dry_run else ""))
-        self._credentials(s)
-        static, containers = self._publish(s, refs, tag_result)
-        return outputs.build_document(s.name, tag_result.to_json(), static, containers,
+        request = self.request(s, tag_result, ctx)
+        self.result = PublishResult(request.name, request.version, list(request.tags), dry_run=request.dry_run)
+        publish(request, _StepTrace(self.reporter, self.log), self.result)
+        return outputs.build_document(s.name, tag_result.to_json(), self.result.static, self.result.containers,
                                       s.public_url, s.registry_public_url, s.dry_run)
+
+    def request(self, s: ActionSettings, tags: TagResult, ctx) -> PublishRequest:
+        """The inputs as one PublishRequest: what `alba publish` and the CLI build from flags."""
+        index, manifest = parse_annotations(s.annotations.splitlines(), flag="input 'annotations'")
+        image = ImageOptions(s.compression, s.format, s.max_uncompressed_size, s.insecure, False,
+                             {**image_annotations(ctx, tags.version), **index}, manifest)
+        options = run_options(
+            self.env, registry_username=s.registry_username, registry_password=Secret(s.registry_password) if
+            s.registry_password else None,
+            aws=AwsCredentials(s.aws_access_key_id, Secret(s.aws_secret_access_key), Secret(s.aws_session_token))
+            if s.aws_access_key_id else None)
+        return PublishRequest(
+            s.name, tuple(tags.tags),
+            static_dir=self._dir(s.static_dir, "static-dir") if s.static_dir else None,
+            static_targets=tuple(self._rel(u) for u in s.static_targets),
+            container_dir=self._dir(s.container_dir, "container-dir") if s.container_dir else None,
+            container_targets=tuple(self._rel(u) for u in s.container_target_list),
+            version=tags.version, image=image, dry_run=s.dry_run, options=options)
 
     def _check_result_files(self, s: ActionSettings) -> None:
         for path, what in ((self.env.get("GITHUB_OUTPUT"), "GITHUB_OUTPUT"),
@@ -59,7 +90,7 @@ class Step:
         path = self.settings.output_file if self.settings else ""
         return str(self.cwd / path) if path else ""
 
-    def _tags(self, s: ActionSettings) -> TagResult:
+    def _tags(self, s: ActionSettings) -> tuple[TagResult, object]:
         check_name(s.name, single=bool(s.static_dir), flag="input 'name'")
         ctx = context_from_env(self.env, self.cwd)
         result = compute_tags(ctx, s.tags, s.flavor)
@@ -69,42 +100,7 @@ class Step:
             raise InputError(f"input 'tags': no rule gives a tag for this {where} (rules: {rules})",
                              "add a rule to the 'tags' input that matches this event, e.g. type=sha or "
                              "type=raw,value=dev, or run the step only on the events your rules cover")
-        return result
-
-    def _credentials(self, s: ActionSettings) -> None:
-        # boto3 reads the standard chain from the environment: inputs join it there.
-        for key, value in (("AWS_ACCESS_KEY_ID", s.aws_access_key_id), ("AWS_SECRET_ACCESS_KEY", s.aws_secret_access_key),
-                           ("AWS_SESSION_TOKEN", s.aws_session_token)):
-            if value:
-                os.environ[key] = value
-
-    def _registry_login(self) -> tuple[str | None, str | None]:
-        s = self.settings
-        user = s.registry_username or self.env.get("ALBA_REGISTRY_USERNAME") or None
-        password = s.registry_password or self.env.get("ALBA_REGISTRY_PASSWORD") or None
-        return user, password
-
-    def _publish(self, s: ActionSettings, refs: list[str], tags: TagResult) -> tuple[list[dict], list[dict]]:
-        static_dir = self._dir(s.static_dir, "static-dir") if s.static_dir else None
-        container_dir = self._dir(s.container_dir, "container-dir") if s.container_dir else None
-        with self.log.group("check inputs and targets"):
-            stores, flavors, repos = self._preflight(s, refs, static_dir, container_dir)
-        static: list[dict] = []
-        containers: list[dict] = []
-        with ExitStack() as stack:
-            images = None
-            if container_dir:
-                from alba_action.containers.command import loaded_images
-
-                with self.log.group(f"load images from {s.container_dir}"):
-                    images = stack.enter_context(loaded_images(
-                        container_dir, self.reporter, compression=s.compression, fmt=s.format,
-                        max_uncompressed=s.max_uncompressed_size))
-            for store in stores:
-                static.append(self._push_static(store, refs, static_dir, flavors))
-            for repo, repo_tags in repos:
-                containers.append(self._push_container(repo, repo_tags, images, tags.version))
-        return static, containers
+        return result, ctx
 
     def _dir(self, value: str, what: str) -> Path:
         path = self.cwd / value
@@ -113,52 +109,11 @@ class Step:
                              f"set {what} to the folder your build wrote, relative to the workspace")
         return path
 
-    def _preflight(self, s: ActionSettings, refs: list[str], static_dir: Path | None,
-                   container_dir: Path | None) -> tuple[list, list | None, list]:
-        """Open every target and, unless dry-running, check it answers, before minutes of work."""
-        from alba_action.containers.repository import open_repository
-        from alba_action.static.scan import scan
-        from alba_action.targets.open import open_store
-
-        stores, flavors = [], None
-        if static_dir:
-            flavors = scan(static_dir)  # a bad layout fails now, not after the images were compressed
-            stores = [open_store(self._rel(url)) for url in s.static_targets]
-        repos = []
-        if container_dir:
-            user, password = self._registry_login()
-            repos = [open_repository(self._rel(url), refs, need_tag=True, insecure=s.insecure,
-                                     username=user, password=password) for url in s.container_target_list]
-        if not s.dry_run:
-            for target in [*stores, *(repo for repo, _ in repos)]:
-                self.log.line(f"target {target.url}")
-                target.check()
-        return stores, flavors, repos
-
     def _rel(self, url: str) -> str:
         """`file://./dir` is relative to the workspace, not to wherever the process started."""
         if url.startswith("file://./"):
             return f"file://{(self.cwd / url.removeprefix('file://./')).resolve()}"
         return url
-
-    def _push_static(self, store, refs: list[str], static_dir: Path, flavors: list) -> dict:
-        from alba_action.static.publish import push
-
-        with self.log.group(f"static files → {store.url}"):
-            result = push(store, refs, static_dir, self.reporter, self.settings.dry_run, flavors).to_json()
-        self.done.append(f"static files of {refs[0]} → {store.url}")
-        return result
-
-    def _push_container(self, repo, tags: list[str], images, version: str) -> dict:
-        """To a repository opened and checked by _preflight."""
-        from alba_action.containers.command import index_annotations, push_to
-
-        s = self.settings
-        with self.log.group(f"container image → {repo.url}"):
-            result = push_to(repo, tags, images, self.reporter, s.format, s.dry_run,
-                             index_annotations(version, self.env, self.cwd)).to_json()
-        self.done.append(f"container image {result['digest']} → {result['target']}")
-        return result
 
     def finish(self, doc: dict) -> None:
         out = {k: self.log.redact(v) for k, v in outputs.step_outputs(doc).items()}
@@ -180,7 +135,8 @@ class Step:
         if self.env.get("GITHUB_STEP_SUMMARY"):
             try:
                 outputs.append_text(self.env["GITHUB_STEP_SUMMARY"],
-                                    summary.failure_markdown(kind, message, fix, self.done), "GITHUB_STEP_SUMMARY")
+                                    summary.failure_markdown(kind, message, fix, self.result.done if self.result else []),
+                                    "GITHUB_STEP_SUMMARY")
             except AlbaError:
                 pass
         if self._output_file() and "output-file" not in message:

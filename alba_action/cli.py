@@ -1,14 +1,22 @@
-"""`alba …` and `python -m alba_action …`: parse the command line, call, print."""
+"""`alba …` and `python -m alba_action …`: parse the command line, build a request, call, print.
+
+This module and action.py are the edges: the only places that read argparse or the
+environment. Everything below takes a PublishRequest or explicit arguments.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from alba_action import __version__
 from alba_action.errors import AlbaError, InputError
+from alba_action.grammar import parse_size
+from alba_action.names import parse_refs
 from alba_action.report.progress import Reporter
 
 
@@ -20,22 +28,28 @@ def _common(p: argparse.ArgumentParser, tags: str) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
 
 
+def _image_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--compression", choices=["gzip", "zstd", "none"], default="gzip",
+                   help="layer compression (deterministic); gzip is read by every client")
+    p.add_argument("--format", dest="fmt", choices=["oci", "docker"], default="oci",
+                   help="manifest media types: OCI (default) or Docker v2 / manifest list")
+    p.add_argument("--max-uncompressed-size", type=_size, default=None, metavar="SIZE",
+                   help="refuse archives that expand beyond SIZE (e.g. 16G); guards against bombs")
+    p.add_argument("--insecure", action="store_true", help="plain HTTP to a docker:// registry")
+    p.add_argument("--chunked", action="store_true",
+                   help="docker:// targets: upload blobs in 64 MiB PATCH chunks (automatic above 256 MiB)")
+    p.add_argument("--annotation", action="append", default=[], metavar="[index:|manifest:]KEY=VALUE",
+                   help="an OCI annotation on the index (default) or on each platform manifest (repeatable)")
+
+
 def _add_group(sub, kind: str, help_: str) -> None:
     group = sub.add_parser(kind, help=help_).add_subparsers(dest="action", required=True)
-    push = group.add_parser("push", help=f"publish a {kind} tag")
+    push = group.add_parser("push", help=f"publish a {kind} tag to one or more targets")
     _common(push, "NAME:TAG")
     push.add_argument("src_dir", type=Path, metavar="SRC_DIR")
-    push.add_argument("target", metavar="TARGET")
+    push.add_argument("targets", nargs="+", metavar="TARGET", help="one or more targets, each published in turn")
     if kind == "container":
-        push.add_argument("--compression", choices=["gzip", "zstd", "none"], default="gzip",
-                          help="layer compression (deterministic); gzip is read by every client")
-        push.add_argument("--format", dest="fmt", choices=["oci", "docker"], default="oci",
-                          help="manifest media types: OCI (default) or Docker v2 / manifest list")
-        push.add_argument("--max-uncompressed-size", type=_size, default=None, metavar="SIZE",
-                          help="refuse archives that expand beyond SIZE (e.g. 16G); guards against bombs")
-        push.add_argument("--insecure", action="store_true", help="plain HTTP to a docker:// registry")
-        push.add_argument("--chunked", action="store_true",
-                          help="docker:// targets: upload blobs in 64 MiB PATCH chunks (automatic above 256 MiB)")
+        _image_flags(push)
     ls = group.add_parser("ls", help="list tags, newest first")
     _common(ls, "NAME")
     ls.add_argument("target", metavar="TARGET")
@@ -51,21 +65,21 @@ def _add_group(sub, kind: str, help_: str) -> None:
 
 
 def _size(text: str) -> int:
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    t = text.strip().upper().removesuffix("B").removesuffix("I")
-    num, unit = (t[:-1], t[-1]) if t and t[-1] in units else (t, "")
     try:
-        return int(float(num) * units[unit])
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size; write e.g. 512M or 16G") from None
+        return parse_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def parser() -> argparse.ArgumentParser:
+    from alba_action.publish_command import add_publish_parser
+
     p = argparse.ArgumentParser(prog="alba", description="Publish static binaries and container images.")
     p.add_argument("--version", action="version", version=f"alba {__version__}")
     sub = p.add_subparsers(dest="kind", required=True)
     _add_group(sub, "static", "static binaries in the df-dist-v1 layout")
     _add_group(sub, "container", "multi-platform container images")
+    add_publish_parser(sub)
     tags = sub.add_parser("tags", help="print the tags the CI rules give for this environment")
     tags.add_argument("--tags", action="append", default=[], metavar="LINE", help="a metadata-action tag rule")
     tags.add_argument("--flavor", action="append", default=[], metavar="LINE", help="a metadata-action flavor line")
@@ -73,31 +87,87 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def run(args: argparse.Namespace, reporter: Reporter) -> dict:
-    if args.kind == "tags":
-        from alba_action.tags.command import tags_command
+def push_request(args: argparse.Namespace, env: Mapping[str, str], cwd: Path):
+    """`alba static|container push` → one PublishRequest (the step builds the same from inputs)."""
+    from alba_action.context import context_from_env, image_annotations
+    from alba_action.request import ImageOptions, PublishRequest, parse_annotations
+    from alba_action.settings import run_options
 
-        return tags_command(args.tags, args.flavor)
+    static = args.kind == "static"
+    registries_only = all(t.startswith("docker://") for t in args.targets)
+    if args.refs or not registries_only:
+        name, tags = parse_refs(args.refs, need_tag=True, single=static)
+    else:
+        name, tags = "", []  # every tag comes from the docker:// URLs
+    if static:
+        return PublishRequest(name, tuple(tags), static_dir=args.src_dir, static_targets=tuple(args.targets),
+                              dry_run=args.dry_run, options=run_options(env))
+    index, manifest = parse_annotations(args.annotation)
+    annotations = {**image_annotations(context_from_env(env, cwd)), **index}
+    image = ImageOptions(args.compression, args.fmt, args.max_uncompressed_size, args.insecure, args.chunked,
+                         annotations, manifest)
+    return PublishRequest(name, tuple(tags), container_dir=args.src_dir, container_targets=tuple(args.targets),
+                          image=image, dry_run=args.dry_run, options=run_options(env))
+
+
+def push(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
+    from alba_action.pipeline import PlainTrace, publish
+
+    result = publish(push_request(args, env, Path.cwd()), PlainTrace(reporter))
+    done = result.static or result.containers
+    if args.dry_run:
+        reporter.log("✅ dry run: nothing written")
+    else:
+        digest = f" {done[0]['digest']}" if args.kind == "container" else ""
+        reporter.log(f"✅ push succeeded{digest}" + (f" ({len(done)} targets)" if len(done) > 1 else ""))
+    # One target: its result, as before; several: one result per target.
+    return done[0] if len(done) == 1 else {"name": result.name, "tags": result.tags, "targets": done}
+
+
+def manage(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
+    """ls, rm and gc: one target each, with explicit arguments below this point."""
+    from alba_action.settings import run_options
+
+    options = run_options(env)
     if args.kind == "static":
         from alba_action.static.command import run_static
 
-        return run_static(args, reporter)
+        return run_static(args.action, args.refs, args.target, reporter, options, dry_run=args.dry_run,
+                          keep=getattr(args, "keep", 0), include_releases=getattr(args, "include_releases", False),
+                          quiet_json=args.json)
     from alba_action.containers.command import run_container
 
-    return run_container(args, reporter)
+    return run_container(args.action, args.refs, args.target, reporter, options, dry_run=args.dry_run,
+                         keep=getattr(args, "keep", 0), include_releases=getattr(args, "include_releases", False),
+                         quiet_json=args.json)
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
+    if args.kind == "tags":
+        from alba_action.tags.command import tags_command
+
+        return tags_command(args.tags, args.flavor, env, Path.cwd())
+    if args.action == "push":
+        return push(args, reporter, env)
+    return manage(args, reporter, env)
+
+
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    env = dict(os.environ if env is None else env)
     args = parser().parse_args(argv)
     if args.kind == "action":
         from alba_action.action import main as action_main
 
-        return action_main()
+        return action_main(env)
+    if args.kind == "publish":
+        from alba_action.publish_command import run_publish
+
+        return run_publish(args, env)
     reporter = Reporter(quiet=getattr(args, "quiet", False))
     try:
         if getattr(args, "keep", 0) is not None and getattr(args, "keep", 0) < 0:
             raise InputError(f"--keep {args.keep}: must be 0 or more", "pass --keep N with N ≥ 0")
-        result = run(args, reporter)
+        result = run(args, reporter, env)
     except AlbaError as err:
         print(f"{type(err).__name__}: {err}", file=sys.stderr)
         return err.exit_code

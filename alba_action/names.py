@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from alba_action.errors import InputError
 
-_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-NAME_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
-COMPONENT_RE = re.compile(_COMPONENT)
-TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+from alba_action.grammar import TAG_RULE, is_name, is_tag
 
 
 def check_name(name: str, *, single: bool = False, flag: str = "-t") -> str:
-    pattern = COMPONENT_RE if single else NAME_RE
-    if not pattern.fullmatch(name) or len(name) > 255:
+    if not is_name(name, single):
         shape = "one path component" if single else "lower-case components separated by '/'"
         raise InputError(
             f"{flag} {name!r}: not a valid name",
@@ -24,11 +18,8 @@ def check_name(name: str, *, single: bool = False, flag: str = "-t") -> str:
 
 
 def check_tag(tag: str, *, flag: str = "-t") -> str:
-    if not TAG_RE.fullmatch(tag):
-        raise InputError(
-            f"{flag} tag {tag!r}: not a valid tag",
-            "use up to 128 characters of A-Z, a-z, 0-9, '.', '_' or '-', not starting with '.' or '-'",
-        )
+    if not is_tag(tag):
+        raise InputError(f"{flag} tag {tag!r}: not a valid tag", f"use {TAG_RULE}")
     return tag
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
@@ -18,6 +19,8 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Setting
 from pydantic_settings.sources.utils import parse_env_vars
 
 from alba_action.errors import InputError
+from alba_action.grammar import parse_duration, parse_size
+from alba_action.request import AwsCredentials, RunOptions, Secret
 
 DEFAULT_TARGET = "file://./alba-public"
 PREFIXES = ("INPUT_", "PLUGIN_", "ALBA_")
@@ -26,7 +29,6 @@ INTERNAL = {"ALBA_SETTLE_SECONDS", "ALBA_CACHE_DIR", "ALBA_NOW", "ALBA_GC_GRACE_
             "ALBA_REGISTRY_USERNAME", "ALBA_REGISTRY_PASSWORD"}
 SECRET_INPUTS = ("registry-password", "aws-secret-access-key", "aws-session-token")
 SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ALBA_REGISTRY_PASSWORD")
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)I?B?", re.IGNORECASE)
 
 
 def env_names(name: str) -> list[str]:
@@ -69,13 +71,14 @@ class ActionSettings(BaseSettings):
     public_url: str = _input("public-url", "")
     registry_public_url: str = _input("registry-public-url", "")
     output_file: str = _input("output-file", "")
+    annotations: str = _input("annotations", "")
 
     @field_validator("static_target", "container_targets", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> list[str]:
         return split_list(value)
 
-    @field_validator("tags", "flavor", mode="before")
+    @field_validator("tags", "flavor", "annotations", mode="before")
     @classmethod
     def _rule_lines(cls, value: Any) -> str:
         # A JSON list (Woodpecker list of maps, or a user's habit) becomes one rule a line.
@@ -129,16 +132,6 @@ def split_list(value: Any) -> list[str]:
     return [i.strip() for i in items if i.strip()]
 
 
-def parse_size(value: Any) -> int | None:
-    if value is None or isinstance(value, int) or str(value).strip() == "":
-        return value or None
-    match = _SIZE.fullmatch(str(value).strip())
-    if not match:
-        raise ValueError(f"{value!r} is not a size; write e.g. 512M or 16G")
-    number, unit = match.groups()
-    return int(float(number) * 1024 ** "_KMGT".index(unit.upper() or "_"))
-
-
 class _MappingEnvSource(EnvSettingsSource):
     """pydantic-settings' env source over a given mapping, so tests and callers need not touch os.environ."""
 
@@ -176,6 +169,35 @@ def unknown_names(env: Mapping[str, str]) -> list[str]:
         hint = f"did you mean {guess[0]!r}?" if guess else f"known inputs: {', '.join(inputs)}"
         warnings.append(f"{key} is not an alba input and is ignored — {hint}")
     return warnings
+
+
+def run_options(env: Mapping[str, str], **given: Any) -> RunOptions:
+    """The run options from the environment, read here once; `given` (flags, inputs) win."""
+    def number(name: str, default: float) -> float:
+        text = env.get(name, "").strip()
+        if not text:
+            return default
+        try:
+            return parse_duration(text)
+        except ValueError as err:
+            raise InputError(f"{name}={text!r}: {err}", f"set {name} to a number of seconds, or unset it") from None
+
+    home = env.get("HOME") or str(Path.home())
+    cache = env.get("ALBA_CACHE_DIR") or str(Path(env.get("XDG_CACHE_HOME") or f"{home}/.cache") / "alba")
+    docker = env.get("DOCKER_CONFIG")
+    values: dict[str, Any] = {
+        "settle_seconds": number("ALBA_SETTLE_SECONDS", 0.4),
+        "gc_grace_seconds": number("ALBA_GC_GRACE_SECONDS", 3600.0),
+        "retry_budget_seconds": number("ALBA_RETRY_BUDGET_SECONDS", 120.0),
+        "cache_dir": Path(cache),
+        "registry_username": env.get("ALBA_REGISTRY_USERNAME", ""),
+        "registry_password": Secret(env.get("ALBA_REGISTRY_PASSWORD", "")),
+        "docker_config": Path(docker) / "config.json" if docker else Path(home) / ".docker" / "config.json",
+        "aws": AwsCredentials(env.get("AWS_ACCESS_KEY_ID", ""), Secret(env.get("AWS_SECRET_ACCESS_KEY", "")),
+                              Secret(env.get("AWS_SESSION_TOKEN", "")), env.get("AWS_PROFILE", "")),
+    }
+    values.update({k: v for k, v in given.items() if v not in (None, "")})
+    return RunOptions(**values)
 
 
 def secret_values(env: Mapping[str, str]) -> list[str]:

@@ -107,17 +107,10 @@ def test_5xx_during_blob_upload_is_retried_and_tag_written_last(registry_open, f
 
 def test_second_repository_mounts_blobs(registry_open, tmp_path):
     """Two targets on one registry in one run: the second mounts what the first pushed."""
-    from alba_action.containers.command import loaded_images, push_images
-    from alba_action.report.progress import Reporter
-    import io
-
     src = nix_images(tmp_path / "docker")
-    log = io.StringIO()
-    reporter = Reporter(stream=log, live=False)
-    with loaded_images(src, reporter) as images:
-        push_images(registry_open.url("mount/a", "1"), [], images, reporter, annotations={})
-        push_images(registry_open.url("mount/b", "1"), [], images, reporter, annotations={})
-    assert "mounted blob" in log.getvalue()
+    r = run_alba("container", "push", src, registry_open.url("mount/a", "1"), registry_open.url("mount/b", "1"))
+    assert r.returncode == 0, r.stderr
+    assert "mounted blob" in r.stderr
     raw = skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{registry_open.address}/mount/b:1")
     assert raw.returncode == 0
 

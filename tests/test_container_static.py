@@ -212,7 +212,10 @@ def test_rm_then_ls(moto, bucket, tmp_path):
 def test_index_created_is_never_the_clock(tmp_path):
     """A CI run whose checkout lacks the commit (no date anywhere) leaves `created` out:
     a retried pipeline must give the same index digest."""
-    from alba_action.containers.command import index_annotations
+    from alba_action.context import context_from_env, image_annotations
+
+    def index_annotations(version, env, cwd):
+        return image_annotations(context_from_env(env, cwd), version)
 
     env = {"CI": "woodpecker", "CI_COMMIT_SHA": "0" * 40, "CI_PIPELINE_EVENT": "push",
            "CI_COMMIT_BRANCH": "main", "CI_COMMIT_REF": "refs/heads/main", "CI_REPO_URL": "https://example.org/a/b"}

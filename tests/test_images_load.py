@@ -81,7 +81,7 @@ def test_same_input_same_digests_in_other_workdirs_without_cache(tmp_path, compr
     src = nix_src(tmp_path)
     runs = []
     for n in (1, 2):
-        images, _ = load(src, tmp_path / f"run{n}", compression=compression, use_cache=False)
+        images, _ = load(src, tmp_path / f"run{n}", compression=compression, cache_dir=None)
         runs.append([(i.manifest.digest, [b.digest for b in i.layers]) for i in images])
         assert {b.media_type for i in images for b in i.layers} == {media_type}
     assert runs[0] == runs[1]
@@ -140,7 +140,7 @@ def test_big_layer_compresses_in_parallel_blocks(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     write_nix_archive(src / "linux.amd64.tar", AMD64, [big], compression=None)
-    images, _ = load(src, tmp_path, use_cache=False)
+    images, _ = load(src, tmp_path, cache_dir=None)
     assert gzip.decompress(images[0].layers[0].path.read_bytes()) == big
 
 

@@ -82,8 +82,7 @@ CONFIGS = [
 @pytest.mark.parametrize("host, auths, expected", CONFIGS)
 def test_docker_config_credentials(tmp_path, monkeypatch, host, auths, expected):
     (tmp_path / "config.json").write_text(json.dumps({"auths": auths}))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    found = load_docker_credentials(host)
+    found = load_docker_credentials(host, tmp_path / "config.json")
     assert (found.username, found.password) == expected if expected else found is None
     if found:
         assert found.password not in repr(found)
@@ -229,8 +228,7 @@ def test_anonymous_push_to_basic_registry_asks_for_credentials(registry_htpasswd
 def test_credentials_from_docker_config(registry_htpasswd, monkeypatch, tmp_path):
     auths = {f"http://{registry_htpasswd.address}": {"auth": _b64(f"{USER}:{PASSWORD}")}}
     (tmp_path / "config.json").write_text(json.dumps({"auths": auths}))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    reg = OciRegistry.from_url(registry_htpasswd.url("config/app"))
+    reg = OciRegistry.from_url(registry_htpasswd.url("config/app"), docker_config=tmp_path / "config.json")
     reg.check()
     reg.put_blob(sha(b"cfg"), 3, "", None, b"cfg")
     assert reg.blob_exists(sha(b"cfg"))

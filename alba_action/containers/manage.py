@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 
 from alba_action.errors import InputError
 from alba_action.report.progress import Reporter
 from alba_action.static.plan import gc_victims
-from alba_action.targets.static_registry import StaticRegistry
+from alba_action.targets.base import ManagedRegistry
 
 
 @dataclass
@@ -27,20 +26,15 @@ class GcResult:
         return dict(self.__dict__)
 
 
-def grace_seconds() -> float:
-    """Blobs younger than this may belong to a push still under way: never swept."""
-    return float(os.environ.get("ALBA_GC_GRACE_SECONDS", "3600"))
-
-
-def _static(repo) -> StaticRegistry:
-    if not isinstance(repo, StaticRegistry):
+def _static(repo) -> ManagedRegistry:
+    if not hasattr(repo, "list_blobs"):  # an OciRegistry: the registry manages itself
         raise InputError(f"{repo.url}: ls, rm and gc work on static registries (s3://, file://)",
                          "use the registry's own tools (e.g. its API or UI) for docker:// targets")
     repo.check()
     return repo
 
 
-def newest_first(repo: StaticRegistry) -> list[str]:
+def newest_first(repo: ManagedRegistry) -> list[str]:
     tags = repo.list_tags()
     return sorted(tags, key=lambda t: (-repo.modified("manifests", t), t))
 
@@ -67,14 +61,16 @@ def rm(repo, tags: list[str], reporter: Reporter, dry_run: bool) -> GcResult:
     return result
 
 
-def gc(repo, keep: int, include_releases: bool, reporter: Reporter, dry_run: bool) -> GcResult:
+def gc(repo, keep: int, include_releases: bool, reporter: Reporter, dry_run: bool,
+       grace_seconds: float = 3600.0) -> GcResult:
+    """`grace_seconds`: unreferenced objects younger than this may belong to a push under way."""
     repo = _static(repo)
     tags = newest_first(repo)
     victims = gc_victims(tags, keep, include_releases)
     result = rm(repo, victims, reporter, dry_run) if victims else GcResult(repo.name, repo.url, dry_run=dry_run)
     result.kept_tags = [t for t in tags if t not in victims]
     manifests, blobs = mark(repo, result.kept_tags)
-    sweep = _Sweep(repo, reporter, dry_run)
+    sweep = _Sweep(repo, reporter, dry_run, grace_seconds)
     result.deleted_manifests = sweep("manifests", repo.list_manifest_digests(), manifests, repo.delete_manifest)
     result.deleted_blobs = sweep("blobs", repo.list_blobs(), blobs, repo.delete_blob)
     return result
@@ -83,9 +79,9 @@ def gc(repo, keep: int, include_releases: bool, reporter: Reporter, dry_run: boo
 class _Sweep:
     """Delete what no kept tag reaches and is older than the grace period; say each one."""
 
-    def __init__(self, repo: StaticRegistry, reporter: Reporter, dry_run: bool) -> None:
+    def __init__(self, repo: ManagedRegistry, reporter: Reporter, dry_run: bool, grace_seconds: float) -> None:
         self.repo, self.reporter, self.dry_run = repo, reporter, dry_run
-        self.cutoff = time.time() - grace_seconds()
+        self.cutoff = time.time() - grace_seconds
 
     def __call__(self, kind: str, present: list[str], marked: set[str], delete) -> list[str]:
         swept = [d for d in present if d not in marked and self.repo.modified(kind, d) <= self.cutoff]
@@ -96,7 +92,7 @@ class _Sweep:
         return swept
 
 
-def mark(repo: StaticRegistry, tags: list[str]) -> tuple[set[str], set[str]]:
+def mark(repo: ManagedRegistry, tags: list[str]) -> tuple[set[str], set[str]]:
     """Manifests and blobs reachable from `tags`: everything another tag or platform still uses."""
     manifests: set[str] = set()
     blobs: set[str] = set()

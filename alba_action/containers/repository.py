@@ -1,32 +1,31 @@
-"""A target URL and the -t values become one image repository and its tags."""
+"""A target URL becomes one image repository and the tags to push there."""
 
 from __future__ import annotations
 
 from alba_action.errors import InputError
-from alba_action.names import check_tag, parse_refs, split_ref
+from alba_action.request import ImageOptions, RunOptions
+from alba_action.targets.base import ImageRepository
 from alba_action.targets.open import open_store
+from alba_action.targets.registry import MountSources, OciRegistry
 from alba_action.targets.static_registry import StaticRegistry
 
 
-def open_repository(url: str, refs: list[str], *, need_tag: bool, insecure: bool = False,
-                    username: str | None = None, password: str | None = None, chunked: bool = False):
-    """(repository, tags). For docker:// the repository comes from the URL; -t adds tags."""
+def open_repository(url: str, name: str, tags: list[str] | tuple[str, ...], *, need_tag: bool,
+                    options: RunOptions = RunOptions(), image: ImageOptions = ImageOptions(),
+                    mounts: MountSources | None = None) -> tuple[ImageRepository, list[str]]:
+    """(repository, tags). For docker:// the repository comes from the URL, and the URL's
+    tag comes after the given ones; a static registry is `name` in the bucket or folder."""
     if url.startswith("docker://"):
-        from alba_action.targets.registry import OciRegistry
-
-        registry = OciRegistry.from_url(url, insecure=insecure, username=username, password=password,
-                                        chunked=chunked)
-        tags: list[str] = []
-        for ref in refs:  # -t first: the first tag is the version annotation on every target
-            tag = split_ref(ref)[1]
-            if tag and check_tag(tag) not in tags:
-                tags.append(tag)
-            elif need_tag and not tag:
-                raise InputError(f"-t {ref!r} has no tag", "write -t NAME:TAG, or put :TAG at the end of the docker:// URL")
-        if registry.tag and registry.tag not in tags:
-            tags.append(registry.tag)
-        if need_tag and not tags:
-            raise InputError(f"no tag for {url}", "add -t NAME:TAG or end the URL with :TAG")
-        return registry, tags
-    name, tags = parse_refs(refs, need_tag=need_tag)
-    return StaticRegistry(open_store(url), name), tags
+        registry = OciRegistry.from_url(
+            url, insecure=image.insecure, chunked=image.chunked, username=options.registry_username or None,
+            password=options.registry_password.value or None, docker_config=options.docker_config,
+            retry_budget=options.retry_budget_seconds, mounts=mounts)
+        wanted = list(dict.fromkeys([*tags, *([registry.tag] if registry.tag else [])]))
+        if need_tag and not wanted:
+            raise InputError(f"no tag for {registry.url}", "add -t NAME:TAG or end the URL with :TAG")
+        return registry, wanted
+    if not name:
+        raise InputError(f"no name for {url}", "add -t NAME:TAG: a bucket or folder needs the image's name")
+    if need_tag and not tags:
+        raise InputError(f"no tag for {name} on {url}", f"add -t {name}:TAG")
+    return StaticRegistry(open_store(url, options), name), list(tags)

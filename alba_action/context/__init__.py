@@ -13,7 +13,7 @@ from .local import commit_date, local_context
 from .model import PROVIDERS, Context, iso_utc, parse_iso, ref_parts, utc_now
 from .plugins import drone_context, woodpecker_context
 
-__all__ = ["PROVIDERS", "Context", "context_from_env", "detect_provider", "iso_utc", "ref_parts"]
+__all__ = ["PROVIDERS", "Context", "context_from_env", "detect_provider", "image_annotations", "iso_utc", "ref_parts"]
 
 
 def detect_provider(env: Mapping[str, str]) -> str:
@@ -72,3 +72,16 @@ def context_from_env(env: Mapping[str, str], cwd: Path) -> Context:
         date = commit_date(Path(cwd), ctx.sha)
         ctx = dataclasses.replace(ctx, commit_date=date or iso_utc(ctx.now), commit_date_is_now=not date)
     return ctx
+
+
+def image_annotations(ctx: Context, version: str = "") -> dict[str, str]:
+    """OCI annotations from the git/CI context, where known. `created` is the commit time so
+    re-runs match (never the clock: a retried pipeline must give the same digest); `version`
+    is the run's main version (tag rules), never a tag name given with -t."""
+    found = {
+        "org.opencontainers.image.created": "" if ctx.commit_date_is_now else ctx.commit_date,
+        "org.opencontainers.image.revision": ctx.head_sha or ctx.sha,
+        "org.opencontainers.image.source": ctx.repo_url,
+        "org.opencontainers.image.version": version,
+    }
+    return {k: v for k, v in found.items() if v}

@@ -3,14 +3,14 @@
 The publisher's API (stable; everything else in this package is internal):
 
     load_images(src_dir, *, compression="gzip", fmt="oci", workdir, max_uncompressed=8 GiB,
-                cache_dir=None, use_cache=True, log=print_to_stderr) -> list[PlatformImage]
+                cache_dir=None, log=print_to_stderr) -> list[PlatformImage]
         One image per `<os>.<arch>[.<variant>].tar[.gz|.zst]` archive (or OCI layout folder
         `<os>.<arch>[.<variant>]`) in src_dir, sorted by platform. Each PlatformImage has
         `platform` (from the image config), `config` (a Blob with `.data`), `layers` (Blobs
         with `.path`: a file holding exactly the bytes of `.digest`) and `manifest` (bytes
         already built for `fmt`). Layer files live in the cache's blob store (cache_dir,
-        default $ALBA_CACHE_DIR, $XDG_CACHE_HOME/alba or ~/.cache/alba), or under
-        `workdir/store` when use_cache=False: do not delete them, they may be shared with
+        which the edge sets from $ALBA_CACHE_DIR, $XDG_CACHE_HOME/alba or ~/.cache/alba), or
+        under `workdir/store` when cache_dir is None: do not delete them, they may be shared with
         the next run. A re-run with unchanged input reads them back from the cache without
         any (de)compression. Raises InputError / ArchiveError (message + fix).
     check_options(compression, fmt)          fail early on bad settings (e.g. docker + zstd)

@@ -29,13 +29,6 @@ from alba_action.images.store import BlobStore
 LOADER_VERSION = "1"
 
 
-def default_cache_dir() -> Path:
-    if os.environ.get("ALBA_CACHE_DIR"):
-        return Path(os.environ["ALBA_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "alba"
-
-
 @dataclass(frozen=True)
 class CachedImage:
     platform: Platform

@@ -10,7 +10,7 @@ from typing import Callable
 
 from alba_action.errors import ArchiveError, InputError
 from alba_action.images.archive import LayerContext, read_archive, read_layout
-from alba_action.images.cache import Cache, CachedImage, default_cache_dir
+from alba_action.images.cache import Cache, CachedImage
 from alba_action.images.compress import COMPRESSIONS, make_pool
 from alba_action.images.layers import Budget
 from alba_action.images.manifests import FORMATS, as_format, build_manifest, layer_media_type
@@ -46,12 +46,11 @@ def load_images(
     workdir: Path,
     max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED,
     cache_dir: Path | None = None,
-    use_cache: bool = True,
     log: Log = print_to_stderr,
 ) -> list[PlatformImage]:
     check_options(compression, fmt)
     inputs = scan(src_dir)
-    cache = Cache(cache_dir or default_cache_dir()) if use_cache else None
+    cache = Cache(cache_dir) if cache_dir is not None else None  # None: no cache, a temporary folder
     store = cache.store if cache else BlobStore(workdir / "store")
     log("-- load archives --")
     images = []

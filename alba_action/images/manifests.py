@@ -15,6 +15,7 @@ from dataclasses import replace
 from alba_action.errors import InputError
 from alba_action.images import model as m
 from alba_action.digest import sha256_bytes
+from alba_action.grammar import compact_json
 from alba_action.images.model import Blob, Manifest, PlatformImage
 from alba_action.images.platforms import platform_key
 
@@ -34,7 +35,7 @@ KIND_OF = {
 
 
 def canonical_json(obj: object) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    return compact_json(obj)
 
 
 def _manifest(data: bytes, media_type: str) -> Manifest:
@@ -77,6 +78,19 @@ def build_manifest(config: Blob, layers: list[Blob], fmt: str) -> Manifest:
         "layers": [layer.descriptor() for layer in layers],
     }
     return _manifest(canonical_json(doc), MANIFEST_TYPE[fmt])
+
+
+def annotate_manifests(images: list[PlatformImage], annotations: dict[str, str], fmt: str) -> list[PlatformImage]:
+    """The images with `annotations` on each platform manifest (OCI only: Docker v2
+    manifests have no annotations field, so a request for them is an error)."""
+    if fmt != "oci":
+        raise InputError("manifest annotations need OCI manifests", "drop the manifest: annotations or use --format oci")
+    out = []
+    for image in images:
+        doc = json.loads(image.manifest.data)
+        doc["annotations"] = {k: annotations[k] for k in sorted(annotations)}
+        out.append(replace(image, manifest=_manifest(canonical_json(doc), image.manifest.media_type)))
+    return out
 
 
 def build_index(images: list[PlatformImage], annotations: dict[str, str], fmt: str) -> Manifest:

@@ -9,7 +9,6 @@ last writer always sees every tag document written before it, so the list conver
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 
@@ -18,10 +17,6 @@ from alba_action.static import plan
 from alba_action.targets.base import Body
 
 ROUNDS = 20
-
-
-def settle_seconds() -> float:
-    return float(os.environ.get("ALBA_SETTLE_SECONDS", "0.4"))
 
 
 def read_tags(store, name: str) -> tuple[list[str], str | None, bool]:
@@ -77,7 +72,7 @@ def update(store, name: str, add: list[str] = (), remove: set[str] = frozenset()
                 continue
         # Let concurrent writers land, then check that nothing we need was overwritten.
         if settle:
-            time.sleep(settle_seconds() * random.uniform(0.75, 1.25))
+            time.sleep(store.settle_seconds * random.uniform(0.75, 1.25))
         final, _, _ = read_tags(store, name)
         present = tag_documents(store, name) - set(remove)
         if set(add) <= set(final) and present <= set(final) and not (set(remove) & set(final)):

@@ -1,26 +1,26 @@
-"""`alba static push|ls|rm|gc`: arguments → store → publish → trace."""
+"""`alba static ls|rm|gc`: one target, explicit arguments → store → catalog → trace."""
 
 from __future__ import annotations
 
 from alba_action.report.progress import Reporter
+from alba_action.request import RunOptions
 from alba_action.static import publish
 from alba_action.targets.open import open_store
 
 
-def run_static(args, reporter: Reporter) -> dict:
-    store = open_store(args.target)
-    if args.action == "push":
-        result = publish.push(store, args.refs, args.src_dir, reporter, args.dry_run)
-        reporter.log("✅ dry run: nothing written" if args.dry_run else "✅ push succeeded")
-    elif args.action == "ls":
-        result = publish.ls(store, args.refs)
-        if not args.json:
+def run_static(action: str, refs: list[str], target: str, reporter: Reporter, options: RunOptions, *,
+               dry_run: bool = False, keep: int = 0, include_releases: bool = False,
+               quiet_json: bool = False) -> dict:
+    store = open_store(target, options)
+    if action == "ls":
+        result = publish.ls(store, refs)
+        if not quiet_json:
             for tag in result.tags:
                 print(tag)
-    elif args.action == "rm":
-        result = publish.rm(store, args.refs, reporter, args.dry_run)
-        reporter.log("✅ dry run: nothing deleted" if args.dry_run else "✅ rm succeeded")
+    elif action == "rm":
+        result = publish.rm(store, refs, reporter, dry_run)
+        reporter.log("✅ dry run: nothing deleted" if dry_run else "✅ rm succeeded")
     else:
-        result = publish.gc(store, args.refs, args.keep, args.include_releases, reporter, args.dry_run)
-        reporter.log("✅ dry run: nothing deleted" if args.dry_run else f"✅ gc succeeded ({len(result.tags)} tags removed)")
+        result = publish.gc(store, refs, keep, include_releases, reporter, dry_run)
+        reporter.log("✅ dry run: nothing deleted" if dry_run else f"✅ gc succeeded ({len(result.tags)} tags removed)")
     return result.to_json()

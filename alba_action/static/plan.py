@@ -6,14 +6,15 @@ import json
 import re
 from dataclasses import dataclass
 
-from alba_action.static.scan import Flavor
+from alba_action.grammar import compact_json
+from alba_action.static.scan import PlatformFolder
 
 ROOT = "df-dist-v1"
 JSON = "application/json"
 NO_CACHE = "no-cache"
 # Files under a tag never change once the tag is published; caches may keep them a while.
 FILE_CACHE = "public, max-age=300"
-RELEASE_RE = re.compile(r"v?\d+\.\d+\.\d+")
+RELEASE_RE = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+")
 
 
 def name_key(name: str) -> str:
@@ -24,16 +25,16 @@ def tag_key(name: str, tag: str) -> str:
     return f"{ROOT}/{name}/{tag}"
 
 
-def file_key(name: str, tag: str, flavor: Flavor, path: str) -> str:
+def file_key(name: str, tag: str, flavor: PlatformFolder, path: str) -> str:
     return f"{tag_key(name, tag)}/{flavor.platform}/{path}"
 
 
 def dumps(doc: dict) -> bytes:
     """Compact JSON as the original tool wrote it."""
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+    return compact_json(doc)
 
 
-def tag_document(flavors: list[Flavor]) -> dict:
+def tag_document(flavors: list[PlatformFolder]) -> dict:
     return {
         "flavors": [
             {
@@ -56,11 +57,11 @@ class Upload:
     key: str
     size: int
     digest: str
-    flavor: Flavor
+    flavor: PlatformFolder
     path: str
 
 
-def uploads(name: str, tags: list[str], flavors: list[Flavor]) -> list[Upload]:
+def uploads(name: str, tags: list[str], flavors: list[PlatformFolder]) -> list[Upload]:
     return [
         Upload(tag, str(r.source), file_key(name, tag, f, r.path), r.size, r.digest, f, r.path)
         for tag in tags

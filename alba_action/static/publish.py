@@ -11,8 +11,8 @@ from alba_action.errors import InputError
 from alba_action.names import parse_refs
 from alba_action.report.progress import Reporter
 from alba_action.static import catalog, plan
-from alba_action.static.scan import scan
-from alba_action.targets.base import Body
+from alba_action.static.scan import PlatformFolder
+from alba_action.targets.base import Body, Store
 
 PARALLEL_FILES = 8
 
@@ -38,11 +38,10 @@ def content_type(path: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def push(store, refs: list[str], src_dir: Path, reporter: Reporter, dry_run: bool = False,
-         flavors: list | None = None) -> StaticResult:
-    """`flavors`: SRC_DIR as already scanned (the action checks it before any upload)."""
-    name, tags = parse_refs(refs, need_tag=True, single=True)
-    flavors = flavors if flavors is not None else scan(src_dir)  # validates and hashes before the first write
+def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[PlatformFolder],
+         reporter: Reporter, dry_run: bool = False) -> StaticResult:
+    """Publish SRC_DIR, already scanned into `flavors` (so a bad layout fails before any
+    target is written), under every tag. The pipeline calls this once per target."""
     uploads = plan.uploads(name, tags, flavors)
     result = StaticResult(name, store.url, tags, dry_run=dry_run)
     result.files = [
@@ -53,7 +52,6 @@ def push(store, refs: list[str], src_dir: Path, reporter: Reporter, dry_run: boo
     if dry_run:
         _print_plan(reporter, src_dir, uploads, name, tags)
         return result
-    store.check()
     unchanged = _already_there(store, name, tags, uploads)
     for u in unchanged:
         reporter.log(f"{_label(u, src_dir)} unchanged")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alba_action.digest import sha256_file
 from alba_action.errors import InputError
-from alba_action.images.model import Platform
+from alba_action.oci import Platform
 from alba_action.platforms import KNOWN_ARCH, KNOWN_OS, is_variant, suggest
 
 SHAPE = "SRC_DIR/<os>/<arch>[/<variant>]/<files> (e.g. df/linux/amd64/albatros)"
@@ -26,13 +26,16 @@ class Resource:
 
 
 @dataclass(frozen=True)
-class Flavor:
+class PlatformFolder:
     platform: Platform
     folder: Path
     resources: tuple[Resource, ...]
 
 
-def scan(src_dir: Path) -> list[Flavor]:
+Flavor = PlatformFolder  # the df-dist-v1 document calls each platform entry a "flavor"
+
+
+def scan(src_dir: Path) -> list[PlatformFolder]:
     """Every platform folder with its files, sorted; any misfit is an error naming the path."""
     root = _check_root(src_dir)
     flavors = []
@@ -48,7 +51,7 @@ def scan(src_dir: Path) -> list[Flavor]:
     return _hashed(sorted(flavors, key=lambda f: _sort_key(f.platform)))
 
 
-def _hashed(flavors: list[Flavor]) -> list[Flavor]:
+def _hashed(flavors: list[PlatformFolder]) -> list[PlatformFolder]:
     """Fill in every digest, several files at a time (hashlib releases the GIL)."""
     with ThreadPoolExecutor(4) as pool:
         digests = iter(list(pool.map(sha256_file, [r.source for f in flavors for r in f.resources])))
@@ -67,7 +70,7 @@ def _check_root(src_dir: Path) -> Path:
     return src_dir
 
 
-def _platform_folders(root: Path, os_name: str, arch_dir: Path) -> list[Flavor]:
+def _platform_folders(root: Path, os_name: str, arch_dir: Path) -> list[PlatformFolder]:
     arch = arch_dir.name
     entries = list(_children(arch_dir))
     if not entries:
@@ -84,7 +87,7 @@ def _platform_folders(root: Path, os_name: str, arch_dir: Path) -> list[Flavor]:
     return [_flavor(root, Platform(os_name, arch), arch_dir)]
 
 
-def _flavor(root: Path, platform: Platform, folder: Path) -> Flavor:
+def _flavor(root: Path, platform: Platform, folder: Path) -> PlatformFolder:
     resources = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames.sort()
@@ -97,7 +100,7 @@ def _flavor(root: Path, platform: Platform, folder: Path) -> Flavor:
             resources.append(Resource(rel, real, real.stat().st_size, ""))
     if not resources:
         raise InputError(f"{_rel(folder, root)} holds no files", f"expected {SHAPE}")
-    return Flavor(platform, folder, tuple(sorted(resources, key=lambda r: r.path)))
+    return PlatformFolder(platform, folder, tuple(sorted(resources, key=lambda r: r.path)))
 
 
 def _resolve_inside(path: Path, root: Path) -> Path:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
 from ..context.model import Context
+from ..grammar import MAX_TAG, is_tag
 from .engine import Evaluator, sanitize
 from .rules import Flavor, parse_flavor, parse_rules
-
-MAX_TAG = 128
-_OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
-
 
 @dataclass(frozen=True)
 class TagResult:
@@ -25,7 +21,7 @@ class TagResult:
 
 
 def is_oci_tag(name: str) -> bool:
-    return _OCI_TAG.fullmatch(name) is not None
+    return is_tag(name)
 
 
 def oci_tag(value: str) -> str:

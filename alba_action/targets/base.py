@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, Literal, Protocol
 
 # Called with the number of bytes just transferred.
 ProgressCallback = Callable[[int], None]
+# How a blob reached a repository: sent, or linked from another repository of the registry.
+BlobPut = Literal["pushed", "mounted"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Store(Protocol):
     """A flat key → bytes store. Keys use `/`; no leading slash."""
 
     url: str  # the target URL with any secret removed, for messages
+    settle_seconds: float  # how long to wait before reading back a write that may race
 
     def head(self, key: str) -> ObjectInfo | None: ...
 
@@ -72,12 +75,15 @@ class ImageRepository(Protocol):
     name: str  # repository name, e.g. "albatros" or "dxflrs/albatros"
     url: str  # display form without secrets
 
+    def check(self) -> None:
+        """Fail early with a clear error when the repository cannot be reached or written."""
+
     def blob_exists(self, digest: str) -> bool: ...
 
     def put_blob(
         self, digest: str, size: int, media_type: str, path: Path | None, data: bytes | None,
         progress: ProgressCallback | None = None,
-    ) -> None: ...
+    ) -> BlobPut: ...
 
     def get_manifest(self, ref: str) -> tuple[bytes, str] | None:
         """The manifest's exact bytes and media type, or None when missing."""
@@ -90,3 +96,21 @@ class ImageRepository(Protocol):
 
     def finish(self, tags: list[str]) -> None:
         """After the tags are written (static registries write tags/list and v2/index.html)."""
+
+
+class ManagedRegistry(ImageRepository, Protocol):
+    """A repository alba can list, prune and sweep itself: a static registry in a store.
+    (An OCI registry's own API and tools do that; `container ls|rm|gc` refuse docker://.)"""
+
+    def list_blobs(self) -> list[str]: ...
+
+    def list_manifest_digests(self) -> list[str]: ...
+
+    def modified(self, kind: str, ref: str) -> float:
+        """When `blobs/<ref>` or `manifests/<ref>` was written (seconds since the epoch), 0 if unknown."""
+
+    def delete_manifest(self, ref: str) -> None: ...
+
+    def delete_blob(self, digest: str) -> None: ...
+
+    def write_tag_list(self) -> list[str]: ...

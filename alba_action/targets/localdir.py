@@ -20,9 +20,10 @@ CHUNK = 1024 * 1024
 
 
 class LocalDirStore:
-    def __init__(self, url: FileUrl) -> None:
+    def __init__(self, url: FileUrl, *, settle_seconds: float = 0.4) -> None:
         self.root = url.root
         self.url = url.display
+        self.settle_seconds = settle_seconds
 
     def check(self) -> None:
         if self.root.exists() and not self.root.is_dir():

@@ -27,8 +27,8 @@ building, `parse_auth_header` and `append_url_params`.
 
 from __future__ import annotations
 
-import os
 import re
+import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -37,17 +37,14 @@ from oras.utils import append_url_params
 
 from alba_action.digest import sha256_bytes
 from alba_action.errors import InputError, TargetError
-from alba_action.images.model import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
-from alba_action.targets.base import ProgressCallback
+from alba_action.grammar import NAME_RE, TAG_RE, TAG_RULE, parse_bool
+from alba_action.oci import MANIFEST_TYPES
+from alba_action.targets.base import BlobPut, ProgressCallback
 from alba_action.targets.registry_auth import Authenticator, Credentials, load_docker_credentials
 from alba_action.targets.registry_http import RegistryClient, RetryBudget, TransientError
 from alba_action.targets.registry_upload import upload_blob
 
-MANIFEST_TYPES = (OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST)
-_REPO = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9a-fA-F:]+\]")
-_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 URL_FORM = "docker://HOST[:PORT]/REPO[:TAG][?insecure=true]"
 
 
@@ -86,10 +83,10 @@ def _repo_and_tag(shown: str, path: str) -> tuple[str, str | None]:
     if "@" in path:
         raise _bad_url(shown, "digest references are not a push target; name a tag")
     repo, _, tag = path.partition(":")
-    if not _REPO.fullmatch(repo):
+    if not NAME_RE.fullmatch(repo):
         raise _bad_url(shown, f"{repo!r} is not a repository name (lowercase a-z, 0-9, . _ - and /)")
-    if tag and not _TAG.fullmatch(tag):
-        raise _bad_url(shown, f"{tag!r} is not a valid tag")
+    if tag and not TAG_RE.fullmatch(tag):
+        raise _bad_url(shown, f"tag {tag!r}: not a valid tag; use {TAG_RULE}")
     return repo, tag or None
 
 
@@ -98,24 +95,42 @@ def _insecure(shown: str, query: str) -> bool:
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key != "insecure":
             raise _bad_url(shown, f"unknown option {key!r} (only 'insecure' is known)")
-        if value.lower() not in _TRUE | _FALSE:
-            raise _bad_url(shown, f"insecure={value!r} is not true or false")
-        insecure = value.lower() in _TRUE
+        try:
+            insecure = parse_bool(value)
+        except ValueError:
+            raise _bad_url(shown, f"insecure={value!r} is not true or false") from None
     return insecure
+
+
+class MountSources:
+    """What one run learns of where blobs are: host -> digest -> a repository holding it.
+
+    A later push to another repository of the same registry (several targets in one run)
+    mounts instead of uploading. Each run makes its own: nothing is shared between runs,
+    as go-containerregistry carries the mount source on the layer."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, dict[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, host: str, digest: str, repo: str) -> None:
+        with self._lock:
+            self._known.setdefault(host, {})[digest] = repo
+
+    def source(self, host: str, digest: str) -> str | None:
+        with self._lock:
+            return self._known.get(host, {}).get(digest)
 
 
 class OciRegistry:
     """One repository in an OCI registry. Thread-safe: put_blob may run in a pool."""
 
-    # host -> digest -> a repository known to hold it: a later push to another repository
-    # of the same registry (several targets in one run) mounts instead of uploading.
-    _known_blobs: dict[str, dict[str, str]] = {}
-
     def __init__(self, host: str, repo: str, *, port: int | None = None, insecure: bool = False,
                  username: str | None = None, password: str | None = None,
-                 docker_config: Path | None = None, retry_budget: float | None = None,
+                 docker_config: Path | None = None, retry_budget: float = 120.0,
                  chunked: bool = False, chunk_threshold: int = 256 << 20,
-                 chunk_size: int = 64 << 20, tag: str | None = None) -> None:
+                 chunk_size: int = 64 << 20, tag: str | None = None,
+                 mounts: MountSources | None = None) -> None:
         self.host = f"{host}:{port}" if port else host
         self.name = repo
         self.tag = tag
@@ -127,8 +142,7 @@ class OciRegistry:
         creds = (Credentials(username, password) if username
                  else load_docker_credentials(self.host, docker_config))
         auth = Authenticator(self.host, creds, fetch=None)
-        if retry_budget is None:  # seconds of waiting between retries, for this whole target
-            retry_budget = float(os.environ.get("ALBA_RETRY_BUDGET_SECONDS", "120"))
+        self.mounts = mounts if mounts is not None else MountSources()
         self.client = RegistryClient(self.host, insecure, auth, RetryBudget(total=retry_budget))
         # oras-py's Container, with fields set here: its parser misreads dotted namespaces.
         self.container = oras.container.Container("x", registry=self.host)
@@ -143,10 +157,13 @@ class OciRegistry:
     def __repr__(self) -> str:
         return f"OciRegistry({self.url!r})"
 
-    def _v2(self, tail: str) -> str:
+    def v2_url(self, tail: str) -> str:
         return f"{self.client.base()}/v2/{self.name}/{tail}"
 
-    def _fail(self, response, what: str,
+    def location(self, response) -> str:
+        return self.client.location(response, self.container)
+
+    def error(self, response, what: str,
               fix: str = "check the repository name and your access rights") -> TargetError:
         return TargetError(self.client.describe(response, what), fix)
 
@@ -154,24 +171,24 @@ class OciRegistry:
         """Ping /v2/ (and prove the credentials) before any upload."""
         response = self.client.send("GET", f"{self.client.base()}/v2/", scopes=())
         if response.status_code != 200:
-            raise self._fail(response, "GET /v2/",
+            raise self.error(response, "GET /v2/",
                              f"check that {self.host} is an OCI registry (the /v2/ API)")
 
     def blob_exists(self, digest: str) -> bool:
         response = self.client.get_blob(self.container, digest, head=True)
         if response.status_code not in (200, 404):
-            raise self._fail(response, f"HEAD blob {digest}")
+            raise self.error(response, f"HEAD blob {digest}")
         if response.status_code == 200:
             self._remember(digest)
         return response.status_code == 200
 
     def _remember(self, digest: str) -> None:
-        self._known_blobs.setdefault(self.host, {})[digest] = self.name
+        self.mounts.remember(self.host, digest, self.name)
 
     def put_blob(self, digest: str, size: int, media_type: str, path: Path | None,
-                 data: bytes | None, progress: ProgressCallback | None = None) -> str:
+                 data: bytes | None, progress: ProgressCallback | None = None) -> BlobPut:
         """Upload (or mount) a blob; returns "mounted" or "pushed"."""
-        source = self._known_blobs.get(self.host, {}).get(digest)
+        source = self.mounts.source(self.host, digest)
         if source and source != self.name and self.mount_blob(digest, source):
             self._remember(digest)
             return "mounted"
@@ -192,26 +209,26 @@ class OciRegistry:
     def mount_blob(self, digest: str, from_repo: str) -> bool:
         """Link a blob from another repository of this registry; False when it cannot."""
         scopes = (f"repository:{self.name}:pull,push", f"repository:{from_repo}:pull")
-        url = append_url_params(self._v2("blobs/uploads/"), {"mount": digest, "from": from_repo})
+        url = append_url_params(self.v2_url("blobs/uploads/"), {"mount": digest, "from": from_repo})
         response = self.client.send("POST", url, scopes=scopes, headers={"Content-Length": "0"})
         if response.status_code == 201:
             return True
-        if response.status_code == 202 and (location := self.client._get_location(response, self.container)):
+        if response.status_code == 202 and (location := self.location(response)):
             # The registry opened an upload instead; drop it, put_blob will open its own.
             self.client.send("DELETE", location, scopes=scopes)
             return False
         if response.status_code in (401, 403, 404):
             return False
-        raise self._fail(response, f"mount of blob {digest} from {from_repo}")
+        raise self.error(response, f"mount of blob {digest} from {from_repo}")
 
     def _manifest_request(self, method: str, ref: str):
         """GET or HEAD a manifest: the response, or None when the registry has no such ref."""
-        response = self.client.send(method, self._v2(f"manifests/{ref}"),
+        response = self.client.send(method, self.v2_url(f"manifests/{ref}"),
                                     headers={"Accept": ", ".join(MANIFEST_TYPES)})
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise self._fail(response, f"{method} manifest {self.name}:{ref}")
+            raise self.error(response, f"{method} manifest {self.name}:{ref}")
         return response
 
     def get_manifest(self, ref: str) -> tuple[bytes, str] | None:
@@ -232,10 +249,10 @@ class OciRegistry:
 
     def put_manifest(self, ref: str, data: bytes, media_type: str) -> None:
         """PUT the exact bytes: the digest covers them, so no re-serialising."""
-        response = self.client.send("PUT", self._v2(f"manifests/{ref}"), body=data,
+        response = self.client.send("PUT", self.v2_url(f"manifests/{ref}"), body=data,
                                     headers={"Content-Type": media_type})
         if response.status_code not in (200, 201):
-            raise self._fail(response, f"PUT manifest {self.name}:{ref}",
+            raise self.error(response, f"PUT manifest {self.name}:{ref}",
                              "check that the registry accepts this manifest type (try --format docker)")
         digest = sha256_bytes(data)
         stored = response.headers.get("Docker-Content-Digest")
@@ -245,13 +262,13 @@ class OciRegistry:
 
     def list_tags(self) -> list[str]:
         tags: list[str] = []
-        url = self._v2("tags/list")
+        url = self.v2_url("tags/list")
         while url:
             response = self.client.send("GET", url)
             if response.status_code == 404:
                 return tags  # a repository with no tags yet
             if response.status_code != 200:
-                raise self._fail(response, f"GET tags of {self.name}")
+                raise self.error(response, f"GET tags of {self.name}")
             tags += response.json().get("tags") or []
             link = response.links.get("next", {}).get("url")
             url = f"{self.client.base()}{link}" if link and link.startswith("/") else link

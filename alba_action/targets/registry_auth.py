@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import threading
 import time
@@ -36,11 +35,6 @@ class Credentials:
     def basic(self) -> str:
         raw = f"{self.username}:{self.password}".encode()
         return "Basic " + base64.b64encode(raw).decode()
-
-
-def docker_config_path() -> Path:
-    base = os.environ.get("DOCKER_CONFIG")
-    return Path(base) / "config.json" if base else Path.home() / ".docker" / "config.json"
 
 
 def _config_host(key: str) -> str:
@@ -77,8 +71,10 @@ def _from_helper(helper: str, key: str) -> Credentials | None:
 
 
 def load_docker_credentials(host: str, path: Path | None = None) -> Credentials | None:
-    """The Docker config's credentials for `host` (auths, credHelpers, credsStore)."""
-    path = path or docker_config_path()
+    """The Docker config's credentials for `host` (auths, credHelpers, credsStore); `path`
+    is the config.json the edge found ($DOCKER_CONFIG, ~/.docker), None for none."""
+    if path is None:
+        return None
     try:
         config = json.loads(path.read_text())
     except (OSError, ValueError):

@@ -199,6 +199,10 @@ class RegistryClient(oras.provider.Registry):
             if hasattr(data, "close"):
                 data.close()
 
+    def location(self, response: requests.Response, container) -> str:
+        """The upload session URL a 202 answer points to, made absolute (oras-py's helper)."""
+        return self._get_location(response, container) or ""
+
     def describe(self, response: requests.Response, what: str) -> str:
         """`registry H answered 404 to GET /v2/…: manifest unknown` — the registry's own words."""
         try:

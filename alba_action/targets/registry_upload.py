@@ -8,15 +8,25 @@ restarts the whole session (an interrupted session cannot be resumed portably).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator, Protocol
 
 from oras.utils import append_url_params
 
 from alba_action.errors import TargetError
 from alba_action.targets.base import ProgressCallback
 
-if TYPE_CHECKING:
-    from alba_action.targets.registry import OciRegistry
+
+
+class UploadEndpoint(Protocol):
+    """What an upload needs of a repository: its client, URLs, and how it words a failure."""
+
+    client: object
+
+    def v2_url(self, tail: str) -> str: ...
+
+    def location(self, response) -> str: ...
+
+    def error(self, response, what: str, fix: str = ...) -> TargetError: ...
 
 PIECE = 1 << 20
 
@@ -73,15 +83,15 @@ def _body(path: Path | None, data: bytes | None, offset: int, length: int,
     return lambda: FileSlice(path, offset, length, progress)
 
 
-def _start(reg: OciRegistry) -> str:
-    response = reg.client.send("POST", reg._v2("blobs/uploads/"), headers={"Content-Length": "0"})
-    location = reg.client._get_location(response, reg.container) if response.status_code == 202 else ""
+def _start(reg: UploadEndpoint) -> str:
+    response = reg.client.send("POST", reg.v2_url("blobs/uploads/"), headers={"Content-Length": "0"})
+    location = reg.location(response) if response.status_code == 202 else ""
     if not location:
-        raise reg._fail(response, "start of a blob upload")
+        raise reg.error(response, "start of a blob upload")
     return location
 
 
-def _patch_chunks(reg: OciRegistry, location: str, path, data, size: int, chunk: int,
+def _patch_chunks(reg: UploadEndpoint, location: str, path, data, size: int, chunk: int,
                   progress: ProgressCallback | None) -> str:
     for offset in range(0, size, chunk):
         length = min(chunk, size - offset)
@@ -90,12 +100,12 @@ def _patch_chunks(reg: OciRegistry, location: str, path, data, size: int, chunk:
         response = reg.client.send("PATCH", location, headers=headers, retry=False,
                                    body=_body(path, data, offset, length, progress))
         if response.status_code != 202:
-            raise reg._fail(response, f"PATCH of a blob chunk at {offset}")
-        location = reg.client._get_location(response, reg.container) or location
+            raise reg.error(response, f"PATCH of a blob chunk at {offset}")
+        location = reg.location(response) or location
     return location
 
 
-def upload_blob(reg: OciRegistry, digest: str, size: int, path: Path | None, data: bytes | None,
+def upload_blob(reg: UploadEndpoint, digest: str, size: int, path: Path | None, data: bytes | None,
                 progress: ProgressCallback | None, chunk: int | None) -> None:
     """One upload session; `chunk` set means PATCH uploads of that size, else one PUT."""
     location = _start(reg)
@@ -107,5 +117,5 @@ def upload_blob(reg: OciRegistry, digest: str, size: int, path: Path | None, dat
     response = reg.client.send("PUT", append_url_params(location, {"digest": digest}),
                                headers=headers, body=body, retry=False)
     if response.status_code != 201:
-        raise reg._fail(response, f"upload of blob {digest}",
+        raise reg.error(response, f"upload of blob {digest}",
                         "the registry rejected the blob; check that the image files are intact")

@@ -45,10 +45,16 @@ def _config(url: S3Url, quick: bool) -> Config:
 
 
 class S3Store:
-    def __init__(self, url: S3Url) -> None:
+    def __init__(self, url: S3Url, *, settle_seconds: float = 0.4, access_key_id: str = "",
+                 secret_access_key: str = "", session_token: str = "", profile: str = "") -> None:
+        """Keys given here win; otherwise boto3's standard chain (environment, ~/.aws, …)."""
         self.target = url
         self.url = url.display
-        session = boto3.session.Session(profile_name=url.profile)
+        self.settle_seconds = settle_seconds
+        keys = {"aws_access_key_id": access_key_id, "aws_secret_access_key": secret_access_key,
+                "aws_session_token": session_token}
+        session = boto3.session.Session(profile_name=url.profile or profile or None,
+                                        **{k: v for k, v in keys.items() if v})
         make = lambda quick: session.client("s3", endpoint_url=url.endpoint_url, config=_config(url, quick))  # noqa: E731
         self._client = make(False)
         self._quick = make(True)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from pathlib import Path
 
 from alba_action.digest import sha256_bytes
+from alba_action.grammar import compact_json
 from alba_action.errors import TargetError
-from alba_action.targets.base import Body, ProgressCallback
+from alba_action.targets.base import BlobPut, Body, ProgressCallback
 
 JSON = "application/json"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -38,9 +38,10 @@ class StaticRegistry:
         return self.store.exists(self.blob_key(digest))
 
     def put_blob(self, digest, size, media_type, path: Path | None, data: bytes | None,
-                 progress: ProgressCallback | None = None) -> None:
+                 progress: ProgressCallback | None = None) -> BlobPut:
         body = Body(path=path) if path is not None else Body(data=data)
         self.store.put(self.blob_key(digest), body, "application/octet-stream", IMMUTABLE, progress=progress)
+        return "pushed"
 
     def get_manifest(self, ref: str) -> tuple[bytes, str] | None:
         got = self.store.get(self.manifest_key(ref))
@@ -93,13 +94,13 @@ class StaticRegistry:
 
     def write_tag_list(self) -> list[str]:
         key = f"{self.base}/tags/list"
-        settle = float(os.environ.get("ALBA_SETTLE_SECONDS", "0.4"))
+        settle = self.store.settle_seconds
         for _ in range(20):
             tags = self.list_tags()
             got = self.store.get(key)
             if got and json.loads(got[0]).get("tags") == tags:
                 return tags  # already right: a re-run writes nothing
-            doc = json.dumps({"name": self.name, "tags": tags}, separators=(",", ":")).encode()
+            doc = compact_json({"name": self.name, "tags": tags})
             self.store.put(key, Body(data=doc), JSON, NO_CACHE)
             time.sleep(settle * random.uniform(0.75, 1.25))
             got = self.store.get(key)

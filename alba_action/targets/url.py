@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from alba_action.errors import InputError
+from alba_action.grammar import parse_bool
 from alba_action.platforms import suggest
 
 # Query keys of Go CDK's s3blob opener (v1 and v2 spellings) plus the generic `prefix`.
@@ -14,8 +15,6 @@ S3_KEYS = {
     "endpoint", "region", "s3ForcePathStyle", "use_path_style", "disableSSL", "prefix",
     "awssdk", "profile", "anonymous", "fips", "dualstack", "hostname_immutable",
 }
-TRUE = {"true", "1", "yes", "on"}
-FALSE = {"false", "0", "no", "off", ""}
 
 
 @dataclass(frozen=True)
@@ -57,10 +56,12 @@ def parse_target(url: str) -> S3Url | FileUrl:
 
 
 def _flag(url: str, key: str, value: str) -> bool:
-    if value.lower() in TRUE:
-        return True
-    if value.lower() in FALSE:
+    if value == "":
         return False
+    try:
+        return parse_bool(value)
+    except ValueError:
+        pass
     raise InputError(f"target {url!r}: {key}={value!r} is not a boolean", f"write {key}=true or {key}=false")
 
 

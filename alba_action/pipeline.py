@@ -1,0 +1,143 @@
+"""One publish, for the command line and the CI step: request → gather → plan → execute → result.
+
+1. gather: open every target (parse URLs; no I/O), scan the static folder (hashes every
+   file and fails on a bad layout), check that every target answers, load every platform
+   image once (compressed into the cache, checked against its file name);
+2. plan: the tag document and file keys, the index built from the images and the
+   annotations asked for (never the tag names) — data, which `--dry-run` prints;
+3. execute: the plan against each target in turn, in SPEC order (files, documents, the
+   name document; blobs, manifests, the index, tags last);
+4. result: one PublishResult that the edges render as the trace, `--json`, step outputs
+   and the job summary.
+Nothing here reads the environment or argparse: the request carries everything.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ContextManager, Iterator, Protocol
+
+from alba_action.containers import publish as image_publish
+from alba_action.containers.repository import open_repository
+from alba_action.images.model import Manifest, PlatformImage
+from alba_action.report.progress import Reporter
+from alba_action.request import PublishRequest
+from alba_action.static import publish as static_publish
+from alba_action.static.scan import PlatformFolder, scan
+from alba_action.targets.base import ImageRepository, Store
+from alba_action.targets.open import open_store
+from alba_action.targets.registry import MountSources
+
+
+class Trace(Protocol):
+    """Where a run reports: the reporter for lines and transfers, and sections (a CI log
+    group, or a heading line on a terminal)."""
+
+    reporter: Reporter
+
+    def section(self, title: str) -> ContextManager[None]: ...
+
+
+@dataclass
+class PlainTrace:
+    """The command line's trace: sections are silent, lines go to the reporter."""
+
+    reporter: Reporter
+
+    def section(self, title: str) -> ContextManager[None]:
+        return nullcontext()
+
+
+@dataclass
+class PublishResult:
+    name: str
+    version: str
+    tags: list[str]
+    static: list[dict] = field(default_factory=list)
+    containers: list[dict] = field(default_factory=list)
+    dry_run: bool = False
+    done: list[str] = field(default_factory=list)  # what was published, for a failure's summary
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "version": self.version, "tags": list(self.tags), "static": self.static,
+                "containers": self.containers, "dry_run": self.dry_run}
+
+
+@dataclass
+class Targets:
+    """Every target of a request, opened (URLs parsed, credentials found) but not yet contacted."""
+
+    stores: list[Store]
+    repositories: list[tuple[ImageRepository, list[str]]]
+
+    def all(self) -> list:
+        return [*self.stores, *(repo for repo, _ in self.repositories)]
+
+
+def open_targets(req: PublishRequest, mounts: MountSources) -> Targets:
+    stores = [open_store(url, req.options) for url in req.static_targets] if req.static_dir else []
+    repositories = [open_repository(url, req.name, req.tags, need_tag=True, options=req.options, image=req.image,
+                                    mounts=mounts)
+                    for url in req.container_targets] if req.container_dir else []
+    return Targets(stores, repositories)
+
+
+def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = None) -> PublishResult:
+    """Publish the request everywhere it names. `result`, when given, is filled as targets
+    complete, so a caller can say what was published before a failure."""
+    result = result or PublishResult(req.name, req.version, list(req.tags), dry_run=req.dry_run)
+    mounts = MountSources()  # what this run learns about blobs stays with this run
+    with trace.section("check inputs and targets"):
+        targets = open_targets(req, mounts)
+        folders = scan(req.static_dir) if req.static_dir else None
+        if not req.dry_run:
+            for target in targets.all():
+                trace.reporter.log(f"target {target.url}")
+                target.check()  # a wrong URL or password fails before minutes of compression
+    with ExitStack() as stack:
+        images, index = None, None
+        if req.container_dir:
+            with trace.section(f"load images from {req.container_dir}"):
+                images = stack.enter_context(loaded_images(req, trace.reporter))
+                index = plan_index(req, images, trace.reporter)
+        for store in targets.stores:
+            with trace.section(f"static files → {store.url}"):
+                done = static_publish.push(store, req.name, list(req.tags), req.static_dir, folders,
+                                           trace.reporter, req.dry_run)
+            result.static.append(done.to_json())
+            result.done.append(f"static files of {req.name}:{req.tags[0]} → {store.url}")
+        for repo, tags in targets.repositories:
+            with trace.section(f"container image → {repo.url}"):
+                done = image_publish.push(repo, tags, images, index, trace.reporter, req.dry_run)
+            result.containers.append(done.to_json())
+            result.done.append(f"container image {done.digest} → {done.target}")
+    return result
+
+
+@contextmanager
+def loaded_images(req: PublishRequest, reporter: Reporter) -> Iterator[list[PlatformImage]]:
+    """Load every platform once; blobs outside the cache live in a temporary folder until
+    the block ends."""
+    from alba_action.images.load import load_images
+
+    opts = req.image
+    with tempfile.TemporaryDirectory(prefix="alba-") as workdir:
+        kwargs = {"max_uncompressed": opts.max_uncompressed} if opts.max_uncompressed else {}
+        images = load_images(req.container_dir, compression=opts.compression, fmt=opts.fmt,
+                             workdir=Path(workdir), cache_dir=req.options.cache_dir, log=reporter.log, **kwargs)
+        yield images
+
+
+def plan_index(req: PublishRequest, images: list[PlatformImage], reporter: Reporter) -> Manifest:
+    """The index for these images and annotations: the same for every tag and every target."""
+    from alba_action.images.manifests import annotate_manifests, build_index
+
+    if req.image.manifest_annotations:
+        images[:] = annotate_manifests(images, dict(req.image.manifest_annotations), req.image.fmt)
+    reporter.log("-- merge system images --")
+    index = build_index(images, dict(req.image.annotations), req.image.fmt)
+    reporter.log(f"index {index.digest} ({len(images)} platforms: {', '.join(str(i.platform) for i in images)})")
+    return index
