@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from alba_action.errors import InputError
-from alba_action.images import build_index, build_manifest, scan
+from alba_action.images import build_index, build_manifest, find_archives
 from alba_action.images.model import OCI_LAYER_GZIP, OCI_LAYER_ZSTD, Blob, Platform, PlatformImage
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -54,12 +54,12 @@ SCAN_CASES = [
 def test_scan_names(tmp_path, names, platforms):
     for name in names:
         (tmp_path / name).write_bytes(b"")
-    assert [str(p) for p, _ in scan(tmp_path)] == platforms
+    assert [str(p) for p, _ in find_archives(tmp_path)] == platforms
 
 
 def test_scan_accepts_oci_layout_folders_only_with_oci_layout(tmp_path):
     (tmp_path / "linux.riscv64").mkdir()
     with pytest.raises(InputError, match="no oci-layout file"):
-        scan(tmp_path)
+        find_archives(tmp_path)
     (tmp_path / "linux.riscv64" / "oci-layout").write_text("{}")
-    assert [str(p) for p, _ in scan(tmp_path)] == ["linux/riscv64"]
+    assert [str(p) for p, _ in find_archives(tmp_path)] == ["linux/riscv64"]

@@ -19,7 +19,7 @@ The publisher's API (stable; everything else in this package is internal):
     verify_blob_file(blob)                   re-hash a blob file before uploading it: cached
                                              files are trusted on size only, and a damaged
                                              one is deleted and reported (ArchiveError)
-    scan(src_dir) -> [(Platform, Path)]      the inputs, checked, without reading them
+    find_archives(src_dir) -> [(Platform, Path)] the inputs, checked, without reading them
     DEFAULT_MAX_UNCOMPRESSED, COMPRESSIONS, FORMATS
 
 `log` receives `-- load archives --` then one line per platform:
@@ -30,7 +30,7 @@ The publisher's API (stable; everything else in this package is internal):
 from alba_action.images.compress import COMPRESSIONS
 from alba_action.images.load import DEFAULT_MAX_UNCOMPRESSED, check_options, load_images
 from alba_action.images.manifests import FORMATS, build_index, build_manifest
-from alba_action.images.platforms import scan
+from alba_action.images.platforms import find_archives
 from alba_action.images.store import verify_blob_file
 
 __all__ = [
@@ -41,6 +41,6 @@ __all__ = [
     "build_manifest",
     "check_options",
     "load_images",
-    "scan",
+    "find_archives",
     "verify_blob_file",
 ]

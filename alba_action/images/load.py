@@ -16,7 +16,7 @@ from alba_action.images.layers import Budget
 from alba_action.images.manifests import FORMATS, as_format, build_manifest, layer_media_type
 from alba_action.digest import sha256_bytes
 from alba_action.images.model import OCI_LAYER_ZSTD, Blob, Platform, PlatformImage
-from alba_action.images.platforms import scan
+from alba_action.images.platforms import find_archives
 from alba_action.images.resolve import resolve
 from alba_action.images.store import BlobStore
 
@@ -49,7 +49,7 @@ def load_images(
     log: Log = print_to_stderr,
 ) -> list[PlatformImage]:
     check_options(compression, fmt)
-    inputs = scan(src_dir)
+    inputs = find_archives(src_dir)
     cache = Cache(cache_dir) if cache_dir is not None else None  # None: no cache, a temporary folder
     store = cache.store if cache else BlobStore(workdir / "store")
     log("-- load archives --")

@@ -64,7 +64,7 @@ def _input_name(path: Path) -> str | None:
     return m.group("plat") if m else None
 
 
-def scan(src_dir: Path) -> list[tuple[Platform, Path]]:
+def find_archives(src_dir: Path) -> list[tuple[Platform, Path]]:
     """Every (platform, input) in src_dir, sorted by platform; errors name the file and the fix."""
     if not src_dir.is_dir():
         raise InputError(f"{src_dir}: not a directory", "give the folder that holds one image archive per platform")
