@@ -27,7 +27,7 @@ class GcResult:
 
 
 def _static(repo) -> ManagedRegistry:
-    if not hasattr(repo, "list_blobs"):  # an OciRegistry: the registry manages itself
+    if not isinstance(repo, ManagedRegistry):  # an OciRegistry: the registry manages itself
         raise InputError(f"{repo.url}: ls, rm and gc work on static registries (s3://, file://)",
                          "use the registry's own tools (e.g. its API or UI) for docker:// targets")
     repo.check()

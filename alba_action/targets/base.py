@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Literal, Protocol
+from typing import Callable, Iterator, Literal, Protocol, runtime_checkable
 
 # Called with the number of bytes just transferred.
 ProgressCallback = Callable[[int], None]
@@ -98,6 +98,7 @@ class ImageRepository(Protocol):
         """After the tags are written (static registries write tags/list and v2/index.html)."""
 
 
+@runtime_checkable
 class ManagedRegistry(ImageRepository, Protocol):
     """A repository alba can list, prune and sweep itself: a static registry in a store.
     (An OCI registry's own API and tools do that; `container ls|rm|gc` refuse docker://.)"""
