@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import socket
 import subprocess
@@ -57,7 +58,7 @@ def test_push_writes_the_seed_layout_and_trace(moto, bucket, tmp_path):
     assert "\x1b" not in r.stderr and "\r" not in r.stderr  # CI logs: no control characters
     tag_doc = get(moto, name, "df-dist-v1/albatros/0.9")
     assert tag_doc["ContentType"] == "application/json" and tag_doc["CacheControl"] == "no-cache"
-    assert json.loads(tag_doc["Body"].read()) == json.loads((GOLDEN / "static_tag_0.9.json").read_text())
+    assert_golden_tag_document(tag_doc["Body"].read())
     name_doc = get(moto, name, "df-dist-v1/albatros")
     assert name_doc["Body"].read() == b'{"name":"albatros","tags":["0.9"]}'
     assert name_doc["ContentType"] == "application/json" and name_doc["CacheControl"] == "no-cache"
@@ -65,12 +66,21 @@ def test_push_writes_the_seed_layout_and_trace(moto, bucket, tmp_path):
     assert binary["ContentType"] == "application/octet-stream" and binary["Body"].read() == b"amd64 binary"
 
 
+def assert_golden_tag_document(data: bytes) -> None:
+    """The golden bytes, then only the `published` field added after them: readers of the
+    original layout see the same fields in the same order."""
+    golden = (GOLDEN / "static_tag_0.9.json").read_bytes().strip()
+    assert data.startswith(golden[:-1] + b',"published":"') and data.endswith(b'Z"}'), data
+    assert re.fullmatch(rb'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z',
+                        data[len(golden) - 1 + len(b',"published":"'):-2])
+
+
 def test_file_target_matches_golden_bytes(tmp_path):
     make_tree(tmp_path, SEED)
     r = run_alba("static", "push", "-t", "albatros:0.9", "df", "file://./out", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     out = tmp_path / "out/df-dist-v1/albatros"
-    assert (out / "0.9/index.json").read_bytes() == (GOLDEN / "static_tag_0.9.json").read_bytes().strip()
+    assert_golden_tag_document((out / "0.9/index.json").read_bytes())
     assert (out / "index.json").read_bytes() == b'{"name":"albatros","tags":["0.9"]}'
     assert (out / "0.9/linux/arm/albatros").read_bytes() == b"arm binary"
 
@@ -92,8 +102,10 @@ def test_multiple_tags_publish_the_same_content(moto, bucket, tmp_path):
     r = run_alba("static", "push", "-t", "albatros:1.0.0", "-t", "albatros:latest", tmp_path / "df", url, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(get(moto, name, "df-dist-v1/albatros")["Body"].read())["tags"] == ["1.0.0", "latest"]
-    a = get(moto, name, "df-dist-v1/albatros/1.0.0")["Body"].read()
-    assert a == get(moto, name, "df-dist-v1/albatros/latest")["Body"].read()
+    a = json.loads(get(moto, name, "df-dist-v1/albatros/1.0.0")["Body"].read())
+    b = json.loads(get(moto, name, "df-dist-v1/albatros/latest")["Body"].read())
+    assert a["flavors"] == b["flavors"]  # the same content; each tag its own publication time
+    assert a["published"] > b["published"]  # the first -t tag counts as the newest
     out = json.loads(r.stdout)
     assert len(out["files"]) == 8 and all(f["digest"].startswith("sha256:") for f in out["files"])
 

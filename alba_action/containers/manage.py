@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from alba_action.errors import InputError
 from alba_action.report.progress import Reporter
-from alba_action.static.plan import gc_victims
+from alba_action.releases import gc_victims, newest_first as by_publication
 from alba_action.targets.base import ManagedRegistry
 
 
@@ -20,6 +20,9 @@ class GcResult:
     kept_tags: list[str] = field(default_factory=list)
     deleted_manifests: list[str] = field(default_factory=list)
     deleted_blobs: list[str] = field(default_factory=list)
+    # Unreferenced, but younger than the grace period: perhaps a push under way.
+    kept_young: dict[str, int] = field(default_factory=dict)
+    grace_seconds: float | None = None
     dry_run: bool = False
 
     def to_json(self) -> dict:
@@ -35,8 +38,8 @@ def _static(repo) -> ManagedRegistry:
 
 
 def newest_first(repo: ManagedRegistry) -> list[str]:
-    tags = repo.list_tags()
-    return sorted(tags, key=lambda t: (-repo.modified("manifests", t), t))
+    """A tag is published when its object is written (the commit point): that time orders them."""
+    return by_publication(repo.tag_times())
 
 
 def ls(repo) -> dict:
@@ -71,8 +74,12 @@ def gc(repo, keep: int, include_releases: bool, reporter: Reporter, dry_run: boo
     result.kept_tags = [t for t in tags if t not in victims]
     manifests, blobs = mark(repo, result.kept_tags)
     sweep = _Sweep(repo, reporter, dry_run, grace_seconds)
-    result.deleted_manifests = sweep("manifests", repo.list_manifest_digests(), manifests, repo.delete_manifest)
-    result.deleted_blobs = sweep("blobs", repo.list_blobs(), blobs, repo.delete_blob)
+    result.deleted_manifests = sweep("manifests", manifests, repo.delete_manifest)
+    result.deleted_blobs = sweep("blobs", blobs, repo.delete_blob)
+    result.kept_young, result.grace_seconds = sweep.young, grace_seconds
+    if any(sweep.young.values()):
+        reporter.log(f"kept {sweep.young['manifests']} manifests and {sweep.young['blobs']} blobs that no tag "
+                     f"reaches but are younger than the grace period ({grace_seconds:g} s; --grace 0 sweeps them)")
     return result
 
 
@@ -82,9 +89,13 @@ class _Sweep:
     def __init__(self, repo: ManagedRegistry, reporter: Reporter, dry_run: bool, grace_seconds: float) -> None:
         self.repo, self.reporter, self.dry_run = repo, reporter, dry_run
         self.cutoff = time.time() - grace_seconds
+        self.young = {"manifests": 0, "blobs": 0}
 
-    def __call__(self, kind: str, present: list[str], marked: set[str], delete) -> list[str]:
-        swept = [d for d in present if d not in marked and self.repo.modified(kind, d) <= self.cutoff]
+    def __call__(self, kind: str, marked: set[str], delete) -> list[str]:
+        times = self.repo.modified_times(kind)  # one listing, not a request per object
+        unreferenced = [d for d in sorted(times) if d.startswith("sha256:") and d not in marked]
+        swept = [d for d in unreferenced if times[d] <= self.cutoff]
+        self.young[kind] = len(unreferenced) - len(swept)
         for digest in swept:
             self.reporter.log(f"{'would delete' if self.dry_run else 'deleted'} {kind[:-1]} {digest}")
             if not self.dry_run:

@@ -1,25 +1,26 @@
-"""The name document `df-dist-v1/NAME`: a read-modify-write shared by concurrent pipelines.
+"""The name document `df-dist-v1/NAME`: the tags, newest first, as a function of the tag
+documents that exist, so that every concurrent pipeline computes the same list.
 
-Conditional writes (If-Match / If-None-Match) settle races where the store honours them.
-Garage 1.2 ignores them, so every writer also rebuilds the list from the tag documents that
-exist, reads it back after a short settle time, and writes again while a tag is missing: the
-last writer always sees every tag document written before it, so the list converges.
+Order: by each tag document's `published` time, newest first, ties broken by tag name
+(releases.newest_first); tag documents without the field (written before alba recorded it)
+keep the order the name document had. Writing goes through targets.converge.
 """
 
 from __future__ import annotations
 
 import json
-import random
-import time
+from concurrent.futures import ThreadPoolExecutor
 
-from alba_action.errors import ConflictError, TargetError
+from alba_action.errors import TargetError
+from alba_action.releases import newest_first
 from alba_action.static import plan
-from alba_action.targets.base import Body
+from alba_action.targets.base import Store
+from alba_action.targets.converge import Stored, converge, probe_conditionals
 
-ROUNDS = 20
+PARALLEL_READS = 8
 
 
-def read_tags(store, name: str) -> tuple[list[str], str | None, bool]:
+def read_tags(store: Store, name: str) -> tuple[list[str], str | None, bool]:
     """(tags, etag, exists) of the name document."""
     got = store.get(plan.name_key(name))
     if got is None:
@@ -36,60 +37,46 @@ def read_tags(store, name: str) -> tuple[list[str], str | None, bool]:
     return tags, etag, True
 
 
-def tag_documents(store, name: str) -> set[str]:
+def tag_documents(store: Store, name: str) -> set[str]:
     return {t for key in store.list(f"{plan.ROOT}/{name}/", shallow=True) if (t := plan.tag_of(key, name))}
 
 
-def conditional_writes(store, key: str, data: bytes) -> str:
-    """"honoured", "ignored" or "rejected": probed with If-None-Match on an object we just wrote.
-    A store that honours it refuses; one that ignores it rewrites our own identical bytes
-    (harmless); one that rejects the header answers an error, and then we send none."""
-    try:
-        store.put(key, Body(data=data), plan.JSON, plan.NO_CACHE, if_none_match=True)
-    except ConflictError:
-        return "honoured"
-    except TargetError:
-        return "rejected"
-    return "ignored"
+def conditional_writes(store: Store, key: str, data: bytes) -> str:
+    return probe_conditionals(store, key, data, plan.JSON)
 
 
-def update(store, name: str, add: list[str] = (), remove: set[str] = frozenset(), conditionals: str = "ignored") -> list[str]:
-    """Put `add` at the front and drop `remove`; return the list as finally read back.
+class PublicationTimes:
+    """tag → `published` of its document, read once per document version (keyed by etag)."""
 
-    `conditionals` as probed: when "honoured", no update is ever lost and nothing waits."""
-    settle = conditionals != "honoured"
-    front = list(add)
-    for _ in range(ROUNDS):
-        current, etag, exists = read_tags(store, name)
-        known = tag_documents(store, name) - set(remove)
-        wanted = plan.merged_tags(current, front, known, set(remove))
-        if wanted != current or not exists:
-            try:
-                _write(store, name, wanted, etag if conditionals != "rejected" else None, exists,
-                       conditional=conditionals != "rejected")
-            except ConflictError:
-                time.sleep(random.uniform(0.05, 0.3))
-                continue
-        # Let concurrent writers land, then check that nothing we need was overwritten.
-        if settle:
-            time.sleep(store.settle_seconds * random.uniform(0.75, 1.25))
-        final, _, _ = read_tags(store, name)
-        present = tag_documents(store, name) - set(remove)
-        if set(add) <= set(final) and present <= set(final) and not (set(remove) & set(final)):
-            return final
-        front = [t for t in add if t not in final]  # keep the order others set, add back only what is lost
-    raise TargetError(
-        f"{plan.name_key(name)} on {store.url} kept changing under concurrent writers",
-        "run the command again; the files and tag documents are in place",
-    )
+    def __init__(self, store: Store, name: str) -> None:
+        self.store, self.name = store, name
+        self.known: dict[tuple[str, str | None], str | None] = {}
+
+    def present(self, removed: set[str]) -> dict[str, str | None]:
+        listed = {t: info.etag for info in self.store.list_info(f"{plan.ROOT}/{self.name}/", shallow=True)
+                  if (t := plan.tag_of(info.key, self.name)) and t not in removed}
+        missing = [(t, etag) for t, etag in listed.items() if (t, etag) not in self.known]
+        with ThreadPoolExecutor(PARALLEL_READS) as pool:
+            for (tag, etag), when in zip(missing, pool.map(self._read, [t for t, _ in missing])):
+                self.known[(tag, etag)] = when
+        return {t: self.known[(t, etag)] for t, etag in listed.items()}
+
+    def _read(self, tag: str) -> str | None:
+        got = self.store.get(plan.tag_key(self.name, tag))
+        return plan.published_of(got[0]) if got else None
 
 
-def _write(store, name: str, tags: list[str], etag: str | None, exists: bool, conditional: bool = True) -> None:
-    store.put(
-        plan.name_key(name),
-        Body(data=plan.dumps(plan.name_document(name, tags))),
-        plan.JSON,
-        plan.NO_CACHE,
-        if_match=etag if exists and conditional else None,
-        if_none_match=conditional and not exists,
-    )
+def update(store: Store, name: str, remove: set[str] = frozenset(), conditionals: str = "ignored") -> list[str]:
+    """Rewrite the name document from the tag documents present (minus `remove`); return the
+    list as finally read back. `conditionals` as probed: when "honoured", nothing waits."""
+    times = PublicationTimes(store, name)
+
+    def read() -> Stored[list[str]]:
+        tags, etag, exists = read_tags(store, name)
+        return Stored(tags if exists else None, etag)
+
+    def wanted(current: Stored[list[str]]) -> list[str]:
+        return newest_first(times.present(set(remove)), current.value or [])
+
+    return converge(store, plan.name_key(name), read=read, wanted=wanted,
+                    encode=lambda tags: plan.dumps(plan.name_document(name, tags)), conditionals=conditionals)

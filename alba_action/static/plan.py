@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from alba_action.grammar import compact_json
 from alba_action.static.scan import PlatformFolder
@@ -14,7 +14,6 @@ JSON = "application/json"
 NO_CACHE = "no-cache"
 # Files under a tag never change once the tag is published; caches may keep them a while.
 FILE_CACHE = "public, max-age=300"
-RELEASE_RE = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+")
 
 
 def name_key(name: str) -> str:
@@ -34,8 +33,8 @@ def dumps(doc: dict) -> bytes:
     return compact_json(doc)
 
 
-def tag_document(flavors: list[PlatformFolder]) -> dict:
-    return {
+def tag_document(flavors: list[PlatformFolder], published: str | None = None) -> dict:
+    doc: dict = {
         "flavors": [
             {
                 "resources": [{"path": r.path, "size": r.size, "digest": r.digest} for r in f.resources],
@@ -44,6 +43,30 @@ def tag_document(flavors: list[PlatformFolder]) -> dict:
             for f in flavors
         ]
     }
+    if published:
+        doc["published"] = published
+    return doc
+
+
+def publication_times(tags: list[str], now: datetime) -> dict[str, str]:
+    """When each tag of one push is published: `now` for the first -t tag, one microsecond
+    earlier for each next one, so that the name document keeps the order they were given in."""
+    base = now.astimezone(timezone.utc)
+    return {tag: iso_micro(base - timedelta(microseconds=i)) for i, tag in enumerate(tags)}
+
+
+def iso_micro(moment: datetime) -> str:
+    """UTC with microseconds and a Z: fixed width, so the strings sort as the times do."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def published_of(tag_doc: bytes) -> str | None:
+    """The tag document's `published` time, None when absent (older documents) or unreadable."""
+    try:
+        value = json.loads(tag_doc).get("published")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and len(value) == 27 and value.endswith("Z") else None
 
 
 def name_document(name: str, tags: list[str]) -> dict:
@@ -81,26 +104,6 @@ def published_files(tag_doc: bytes) -> dict[tuple[str, str], tuple[int, str]]:
         }
     except (ValueError, KeyError, TypeError, AttributeError):
         return {}
-
-
-def merged_tags(current: list[str], front: list[str], known: set[str], removed: set[str]) -> list[str]:
-    """The name document's list: `front` first (newest), then what was there, then tags whose
-    documents exist but were lost by a concurrent writer; never the ones being removed."""
-    out: list[str] = []
-    for tag in [*front, *current, *sorted(known)]:
-        if tag not in out and tag not in removed:
-            out.append(tag)
-    return out
-
-
-def is_release(tag: str) -> bool:
-    return bool(RELEASE_RE.fullmatch(tag))
-
-
-def gc_victims(tags: list[str], keep: int, include_releases: bool) -> list[str]:
-    """Tags beyond the `keep` newest; releases are neither counted nor removed unless included."""
-    candidates = tags if include_releases else [t for t in tags if not is_release(t)]
-    return candidates[keep:]
 
 
 def tag_of(key: str, name: str) -> str | None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import mimetypes
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from alba_action.errors import InputError
 from alba_action.names import parse_refs
+from alba_action.releases import gc_victims
 from alba_action.report.progress import Reporter
 from alba_action.static import catalog, plan
 from alba_action.static.scan import PlatformFolder
@@ -58,12 +60,13 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
     result.unchanged = [u.key for u in unchanged]
     skip = set(result.unchanged)
     _upload_files(store, [u for u in uploads if u.key not in skip], src_dir, reporter)
-    doc = plan.dumps(plan.tag_document(flavors))
+    published = plan.publication_times(tags, datetime.now(timezone.utc))
     for tag in tags:
+        doc = plan.dumps(plan.tag_document(flavors, published[tag]))
         store.put(plan.tag_key(name, tag), Body(data=doc), plan.JSON, plan.NO_CACHE)
         reporter.log(f"tag -> {plan.tag_key(name, tag)}")
     conditionals = catalog.conditional_writes(store, plan.tag_key(name, tags[-1]), doc)
-    catalog.update(store, name, add=tags, conditionals=conditionals)
+    catalog.update(store, name, conditionals=conditionals)
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
 
@@ -125,7 +128,7 @@ def gc(store, refs: list[str], keep: int, include_releases: bool, reporter: Repo
     name, _ = parse_refs(refs, need_tag=False, single=True)
     store.check()
     tags, _, _ = catalog.read_tags(store, name)
-    victims = plan.gc_victims(tags, keep, include_releases)
+    victims = gc_victims(tags, keep, include_releases)
     if not victims:
         reporter.log(f"nothing to collect: {len(tags)} tags, keeping {keep}")
     return _remove(store, name, victims, reporter, dry_run)

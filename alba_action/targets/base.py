@@ -62,6 +62,9 @@ class Store(Protocol):
     def list(self, prefix: str, shallow: bool = False) -> Iterator[str]:
         """Keys starting with `prefix`; `shallow` stops at the next '/' as S3's delimiter does."""
 
+    def list_info(self, prefix: str, shallow: bool = False) -> Iterator[ObjectInfo]:
+        """As `list`, with size, etag and modification time from the listing itself."""
+
     def check(self) -> None:
         """Fail early with a clear error when the target cannot be reached or does not exist."""
 
@@ -107,8 +110,11 @@ class ManagedRegistry(ImageRepository, Protocol):
 
     def list_manifest_digests(self) -> list[str]: ...
 
-    def modified(self, kind: str, ref: str) -> float:
-        """When `blobs/<ref>` or `manifests/<ref>` was written (seconds since the epoch), 0 if unknown."""
+    def tag_times(self) -> dict[str, float | None]:
+        """tag → when it was written (seconds since the epoch), None if unknown."""
+
+    def modified_times(self, kind: str) -> dict[str, float]:
+        """digest → when its `blobs/` or `manifests/` object was written."""
 
     def delete_manifest(self, ref: str) -> None: ...
 

@@ -95,6 +95,12 @@ class LocalDirStore:
             except OSError:
                 break
 
+    def list_info(self, prefix: str, shallow: bool = False) -> Iterator[ObjectInfo]:
+        """As `list`, with each object's size, etag and modification time."""
+        for key in self.list(prefix, shallow):
+            if (info := self.head(key)) is not None:
+                yield info
+
     def list(self, prefix: str, shallow: bool = False) -> Iterator[str]:
         """Keys starting with `prefix`; `shallow` stops at the next '/' as S3's delimiter does."""
         parent = prefix.rpartition("/")[0]

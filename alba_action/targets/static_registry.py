@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import random
-import time
 from pathlib import Path
 
 from alba_action.digest import sha256_bytes
 from alba_action.grammar import compact_json
 from alba_action.errors import TargetError
 from alba_action.targets.base import BlobPut, Body, ProgressCallback
+from alba_action.targets.converge import Stored, converge
 
 JSON = "application/json"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -74,6 +73,17 @@ class StaticRegistry:
         prefix = f"{self.base}/manifests/"
         return sorted(k[len(prefix):] for k in self.store.list(prefix) if not k[len(prefix):].startswith("sha256:"))
 
+    def tag_times(self) -> dict[str, float | None]:
+        """tag → when its object was written (seconds since the epoch), from one listing."""
+        prefix = f"{self.base}/manifests/"
+        return {i.key[len(prefix):]: i.modified for i in self.store.list_info(prefix)
+                if not i.key[len(prefix):].startswith("sha256:")}
+
+    def modified_times(self, kind: str) -> dict[str, float]:
+        """digest → when `blobs/` or `manifests/` object was written, from one listing (gc's sweep)."""
+        prefix = f"{self.base}/{kind}/"
+        return {i.key[len(prefix):]: i.modified or 0.0 for i in self.store.list_info(prefix)}
+
     def list_blobs(self) -> list[str]:
         prefix = f"{self.base}/blobs/"
         return sorted(k[len(prefix):] for k in self.store.list(prefix))
@@ -82,10 +92,6 @@ class StaticRegistry:
         prefix = f"{self.base}/manifests/"
         return sorted(k[len(prefix):] for k in self.store.list(prefix) if k[len(prefix):].startswith("sha256:"))
 
-    def modified(self, kind: str, ref: str) -> float:
-        info = self.store.head(f"{self.base}/{kind}/{ref}")
-        return info.modified if info and info.modified else 0.0
-
     def finish(self, tags: list[str]) -> None:
         """tags/list rebuilt from the tag objects (concurrent pushes converge), then v2/index.html."""
         self.write_tag_list()
@@ -93,17 +99,15 @@ class StaticRegistry:
             self.store.put("v2/index.html", Body(data=INDEX_HTML), "text/html", NO_CACHE)
 
     def write_tag_list(self) -> list[str]:
+        """tags/list from the tag objects present (sorted, as registries list them)."""
         key = f"{self.base}/tags/list"
-        settle = self.store.settle_seconds
-        for _ in range(20):
-            tags = self.list_tags()
+
+        def read() -> Stored[list[str]]:
             got = self.store.get(key)
-            if got and json.loads(got[0]).get("tags") == tags:
-                return tags  # already right: a re-run writes nothing
-            doc = compact_json({"name": self.name, "tags": tags})
-            self.store.put(key, Body(data=doc), JSON, NO_CACHE)
-            time.sleep(settle * random.uniform(0.75, 1.25))
-            got = self.store.get(key)
-            if got and set(self.list_tags()) == set(json.loads(got[0])["tags"]):
-                return tags
-        raise TargetError(f"{key} on {self.store.url} kept changing under concurrent writers", "run the command again")
+            try:
+                return Stored(json.loads(got[0]).get("tags") if got else None, got[1] if got else None)
+            except (ValueError, AttributeError):
+                return Stored(None)
+
+        return converge(self.store, key, read=read, wanted=lambda _: self.list_tags(),
+                        encode=lambda tags: compact_json({"name": self.name, "tags": tags}))
