@@ -15,7 +15,7 @@ from pathlib import Path
 
 from alba_action import __version__
 from alba_action.errors import AlbaError, InputError
-from alba_action.grammar import parse_size
+from alba_action.grammar import parse_duration, parse_size
 from alba_action.names import parse_refs
 from alba_action.report.progress import Reporter
 
@@ -61,7 +61,17 @@ def _add_group(sub, kind: str, help_: str) -> None:
     gc.add_argument("--keep", type=int, required=True, metavar="N", help="how many newest tags to keep")
     gc.add_argument("--include-releases", action="store_true",
                     help="also collect plain X.Y.Z release tags (kept otherwise)")
+    gc.add_argument("--grace", type=_duration, default=None, metavar="DURATION",
+                    help="keep unreferenced objects younger than this (e.g. 0, 90s, 15m, 1h; "
+                         "default ALBA_GC_GRACE_SECONDS or 1h): they may belong to a push under way")
     gc.add_argument("target", metavar="TARGET")
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _size(text: str) -> int:
@@ -128,7 +138,7 @@ def manage(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str])
     """ls, rm and gc: one target each, with explicit arguments below this point."""
     from alba_action.settings import run_options
 
-    options = run_options(env)
+    options = run_options(env, gc_grace_seconds=getattr(args, "grace", None))
     if args.kind == "static":
         from alba_action.static.command import run_static
 

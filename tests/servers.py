@@ -5,11 +5,13 @@ from __future__ import annotations
 import http.client
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -63,13 +65,16 @@ def s3_url(bucket: str, port: int, **extra: str) -> str:
 HOP_BY_HOP = ("connection", "transfer-encoding", "content-length")
 
 
-def relay(handler: BaseHTTPRequestHandler, host: str, port: int, body: bytes | None, drop: tuple[str, ...] = ()) -> None:
-    """Send the handler's request upstream (without the `drop` headers) and its answer back."""
+def relay(handler: BaseHTTPRequestHandler, host: str, port: int, body: bytes | None, drop: tuple[str, ...] = (),
+          delay: float = 0.0) -> None:
+    """Send the handler's request upstream (without the `drop` headers) and its answer back,
+    `delay` seconds after the upstream answered (a stale read)."""
     headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("connection", *drop)}
     conn = http.client.HTTPConnection(host, port, timeout=60)
     conn.request(handler.command, handler.path, body=body, headers=headers)
     resp = conn.getresponse()
     data = resp.read()
+    time.sleep(delay)
     handler.send_response(resp.status)
     for k, v in resp.getheaders():
         if k.lower() not in HOP_BY_HOP:
@@ -85,8 +90,12 @@ class DropConditionalsProxy:
     """Forwards HTTP to an S3 server without If-Match / If-None-Match: Garage 1.2 ignores them on PutObject.
     With `reject=True` it answers 501 NotImplemented to them instead, as a store without the feature may."""
 
-    def __init__(self, upstream_port: int, reject: bool = False) -> None:
+    def __init__(self, upstream_port: int, reject: bool = False, delay_reads: str | None = None,
+                 delay_seconds: float = 0.0) -> None:
+        """`delay_reads`: a regular expression; GETs of matching paths are answered `delay_seconds`
+        after the store answered, so that concurrent writers act on stale documents."""
         upstream = upstream_port
+        slow = re.compile(delay_reads) if delay_reads else None
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -99,7 +108,9 @@ class DropConditionalsProxy:
                 body = self.rfile.read(length) if length else None
                 if reject and ("If-Match" in self.headers or "If-None-Match" in self.headers):
                     return self._not_implemented()
-                relay(self, "127.0.0.1", upstream, body, drop=("if-match", "if-none-match"))
+                late = slow and self.command == "GET" and slow.search(self.path.split("?", 1)[0])
+                relay(self, "127.0.0.1", upstream, body, drop=("if-match", "if-none-match"),
+                      delay=delay_seconds if late else 0.0)
 
             def _not_implemented(self) -> None:
                 data = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code>'

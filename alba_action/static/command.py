@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alba_action.report.progress import Reporter
 from alba_action.request import RunOptions
-from alba_action.static import publish
+from alba_action.static import manage
 from alba_action.targets.open import open_store
 
 
@@ -13,14 +13,14 @@ def run_static(action: str, refs: list[str], target: str, reporter: Reporter, op
                quiet_json: bool = False) -> dict:
     store = open_store(target, options)
     if action == "ls":
-        result = publish.ls(store, refs)
+        result = manage.ls(store, refs)
         if not quiet_json:
             for tag in result.tags:
                 print(tag)
     elif action == "rm":
-        result = publish.rm(store, refs, reporter, dry_run)
+        result = manage.rm(store, refs, reporter, dry_run)
         reporter.log("✅ dry run: nothing deleted" if dry_run else "✅ rm succeeded")
     else:
-        result = publish.gc(store, refs, keep, include_releases, reporter, dry_run)
+        result = manage.gc(store, refs, keep, include_releases, reporter, dry_run, options.gc_grace_seconds)
         reporter.log("✅ dry run: nothing deleted" if dry_run else f"✅ gc succeeded ({len(result.tags)} tags removed)")
     return result.to_json()

@@ -1,4 +1,4 @@
-"""Execute df-dist-v1 plans against a Store: push, ls, rm, gc."""
+"""Publish a scanned SRC_DIR under its tags to one Store: files, tag documents, the name document."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from alba_action.errors import InputError
-from alba_action.names import parse_refs
-from alba_action.releases import gc_victims
 from alba_action.report.progress import Reporter
 from alba_action.static import catalog, plan
 from alba_action.static.scan import PlatformFolder
@@ -29,10 +26,13 @@ class StaticResult:
     documents: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
+    kept_young: int = 0  # gc: files no tag lists, kept because younger than the grace period
+    grace_seconds: float | None = None
     dry_run: bool = False
 
     def to_json(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v or k in ("name", "target", "tags", "dry_run")}
+        return {k: v for k, v in self.__dict__.items()
+                if v or k in ("name", "target", "tags", "dry_run") or (k == "kept_young" and self.grace_seconds is not None)}
 
 
 def content_type(path: str) -> str:
@@ -109,60 +109,3 @@ def _upload_files(store, uploads, src_dir: Path, reporter: Reporter) -> None:
         # Largest first: the long transfers overlap the many small ones instead of trailing them.
         for future in [pool.submit(one, u) for u in sorted(uploads, key=lambda u: -u.size)]:
             future.result()  # the first failure stops the push before any document is written
-
-
-def ls(store, refs: list[str]) -> StaticResult:
-    name, _ = parse_refs(refs, need_tag=False, single=True)
-    store.check()
-    tags, _, _ = catalog.read_tags(store, name)
-    result = StaticResult(name, store.url, tags)
-    return result
-
-
-def rm(store, refs: list[str], reporter: Reporter, dry_run: bool = False) -> StaticResult:
-    name, tags = parse_refs(refs, need_tag=True, single=True)
-    return _remove(store, name, tags, reporter, dry_run)
-
-
-def gc(store, refs: list[str], keep: int, include_releases: bool, reporter: Reporter, dry_run: bool = False) -> StaticResult:
-    name, _ = parse_refs(refs, need_tag=False, single=True)
-    store.check()
-    tags, _, _ = catalog.read_tags(store, name)
-    victims = gc_victims(tags, keep, include_releases)
-    if not victims:
-        reporter.log(f"nothing to collect: {len(tags)} tags, keeping {keep}")
-    return _remove(store, name, victims, reporter, dry_run)
-
-
-def _remove(store, name: str, tags: list[str], reporter: Reporter, dry_run: bool) -> StaticResult:
-    result = StaticResult(name, store.url, tags, dry_run=dry_run)
-    if not tags:
-        return result
-    store.check()
-    keys = {t: _tag_objects(store, name, t) for t in tags}
-    listed, _, _ = catalog.read_tags(store, name)
-    for tag in tags:
-        if not keys[tag] and tag not in listed:
-            raise InputError(
-                f"-t {name}:{tag}: no such tag on {store.url}",
-                f"`alba static ls -t {name} TARGET` lists the published tags",
-            )
-    result.deleted = [k for t in tags for k in keys[t]]
-    if dry_run:
-        reporter.log(f"would write manifest -> {plan.name_key(name)} (removing {', '.join(tags)})")
-        for key in result.deleted:
-            reporter.log(f"would delete {key}")
-        return result
-    catalog.update(store, name, remove=set(tags))  # readers stop seeing the tags first
-    reporter.log(f"manifest -> {plan.name_key(name)} (removed {', '.join(tags)})")
-    for key in result.deleted:
-        store.delete(key)
-        reporter.log(f"deleted {key}")
-    return result
-
-
-def _tag_objects(store, name: str, tag: str) -> list[str]:
-    """The tag document first (so no concurrent push lists the tag again), then its files."""
-    doc = plan.tag_key(name, tag)
-    files = sorted(store.list(doc + "/"))
-    return ([doc] if store.exists(doc) else []) + files

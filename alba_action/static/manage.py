@@ -1,0 +1,94 @@
+"""`ls`, `rm` and `gc` of df-dist-v1 names: the name document first, then the objects."""
+
+from __future__ import annotations
+
+import time
+
+from alba_action.errors import InputError
+from alba_action.names import parse_refs
+from alba_action.releases import gc_victims
+from alba_action.report.progress import Reporter
+from alba_action.static import catalog, plan
+from alba_action.static.publish import StaticResult
+
+
+def ls(store, refs: list[str]) -> StaticResult:
+    name, _ = parse_refs(refs, need_tag=False, single=True)
+    store.check()
+    tags, _, _ = catalog.read_tags(store, name)
+    result = StaticResult(name, store.url, tags)
+    return result
+
+
+def rm(store, refs: list[str], reporter: Reporter, dry_run: bool = False) -> StaticResult:
+    name, tags = parse_refs(refs, need_tag=True, single=True)
+    return _remove(store, name, tags, reporter, dry_run)
+
+
+def gc(store, refs: list[str], keep: int, include_releases: bool, reporter: Reporter, dry_run: bool = False,
+       grace_seconds: float = 3600.0) -> StaticResult:
+    """Remove all but the `keep` newest tags, then files that no tag document lists (a push
+    that failed before its tag document) once they are older than `grace_seconds`."""
+    name, _ = parse_refs(refs, need_tag=False, single=True)
+    store.check()
+    tags, _, _ = catalog.read_tags(store, name)
+    victims = gc_victims(tags, keep, include_releases)
+    if not victims:
+        reporter.log(f"nothing to collect: {len(tags)} tags, keeping {keep}")
+    result = _remove(store, name, victims, reporter, dry_run)
+    _sweep_orphans(store, name, set(tags) - set(victims), result, reporter, dry_run, grace_seconds)
+    return result
+
+
+def _sweep_orphans(store, name: str, kept: set[str], result: StaticResult, reporter: Reporter, dry_run: bool,
+                   grace_seconds: float) -> None:
+    documents = catalog.tag_documents(store, name)
+    prefix = f"{plan.ROOT}/{name}/"
+    cutoff = time.time() - grace_seconds
+    orphans = [i for i in store.list_info(prefix) if "/" in i.key[len(prefix):]
+               and i.key[len(prefix):].split("/", 1)[0] not in documents | kept | set(result.tags)]
+    old = [i.key for i in orphans if (i.modified or 0.0) <= cutoff]
+    result.kept_young = len(orphans) - len(old)
+    result.grace_seconds = grace_seconds
+    for key in old:
+        reporter.log(f"{'would delete' if dry_run else 'deleted'} {key} (no tag document lists it)")
+        if not dry_run:
+            store.delete(key)
+    result.deleted += old
+    if result.kept_young:
+        reporter.log(f"kept {result.kept_young} files that no tag lists but are younger than the grace period "
+                     f"({grace_seconds:g} s; --grace 0 sweeps them)")
+
+
+def _remove(store, name: str, tags: list[str], reporter: Reporter, dry_run: bool) -> StaticResult:
+    result = StaticResult(name, store.url, tags, dry_run=dry_run)
+    if not tags:
+        return result
+    store.check()
+    keys = {t: _tag_objects(store, name, t) for t in tags}
+    listed, _, _ = catalog.read_tags(store, name)
+    for tag in tags:
+        if not keys[tag] and tag not in listed:
+            raise InputError(
+                f"-t {name}:{tag}: no such tag on {store.url}",
+                f"`alba static ls -t {name} TARGET` lists the published tags",
+            )
+    result.deleted = [k for t in tags for k in keys[t]]
+    if dry_run:
+        reporter.log(f"would write manifest -> {plan.name_key(name)} (removing {', '.join(tags)})")
+        for key in result.deleted:
+            reporter.log(f"would delete {key}")
+        return result
+    catalog.update(store, name, remove=set(tags))  # readers stop seeing the tags first
+    reporter.log(f"manifest -> {plan.name_key(name)} (removed {', '.join(tags)})")
+    for key in result.deleted:
+        store.delete(key)
+        reporter.log(f"deleted {key}")
+    return result
+
+
+def _tag_objects(store, name: str, tag: str) -> list[str]:
+    """The tag document first (so no concurrent push lists the tag again), then its files."""
+    doc = plan.tag_key(name, tag)
+    files = sorted(store.list(doc + "/"))
+    return ([doc] if store.exists(doc) else []) + files
