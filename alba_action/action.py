@@ -58,8 +58,10 @@ class Step:
         request = self.request(s, tag_result, ctx)
         self.result = PublishResult(request.name, request.version, list(request.tags), dry_run=request.dry_run)
         publish(request, _StepTrace(self.reporter, self.log), self.result)
-        return outputs.build_document(s.name, tag_result.to_json(), self.result.static, self.result.containers,
-                                      s.public_url, s.registry_public_url, s.dry_run)
+        doc = outputs.build_document(s.name, tag_result.to_json(), self.result.static, self.result.containers,
+                                     s.public_url, s.registry_public_url, s.dry_run)
+        doc["annotations"] = dict(request.image.annotations)
+        return doc
 
     def request(self, s: ActionSettings, tags: TagResult, ctx) -> PublishRequest:
         """The inputs as one PublishRequest: what `alba publish` and the CLI build from flags."""
@@ -116,7 +118,9 @@ class Step:
         return url
 
     def finish(self, doc: dict) -> None:
-        out = {k: self.log.redact(v) for k, v in outputs.step_outputs(doc).items()}
+        s = self.settings
+        out = {k: self.log.redact(v) for k, v in outputs.step_outputs(doc, s.sep_tags, s.sep_labels,
+                                                                           s.sep_annotations).items()}
         if self.env.get("GITHUB_OUTPUT"):
             outputs.write_github_outputs(self.env["GITHUB_OUTPUT"], out)
         if self._output_file():

@@ -93,6 +93,8 @@ def parser() -> argparse.ArgumentParser:
     tags = sub.add_parser("tags", help="print the tags the CI rules give for this environment")
     tags.add_argument("--tags", action="append", default=[], metavar="LINE", help="a metadata-action tag rule")
     tags.add_argument("--flavor", action="append", default=[], metavar="LINE", help="a metadata-action flavor line")
+    tags.add_argument("--sep-tags", default=None, metavar="SEP",
+                      help="print only the tags, joined by SEP (as metadata-action's `tags` output), instead of JSON")
     sub.add_parser("action", help="run the CI step from INPUT_*/PLUGIN_*/ALBA_* variables (as entrypoint.py does)")
     return p
 
@@ -184,6 +186,9 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     except KeyboardInterrupt:
         print("Interrupted: nothing after the last line above was written", file=sys.stderr)
         return 130
-    if getattr(args, "json", False) or args.kind == "tags":
+    if args.kind == "tags" and args.sep_tags is not None:
+        sep = args.sep_tags.encode().decode("unicode_escape") if "\\" in args.sep_tags else args.sep_tags
+        print(sep.join(result["tags"]))
+    elif getattr(args, "json", False) or args.kind == "tags":
         print(json.dumps(result, indent=2))
     return 0

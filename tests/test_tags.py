@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from servers import alba_env, run_alba
+
 from alba_action.context import Context, context_from_env
 from alba_action.errors import InputError
 from alba_action.tags import compute_tags, is_oci_tag, oci_tag, parse_flavor, parse_rules
@@ -253,3 +255,45 @@ def test_pep440_normalisation(text, normalized, pre, post) -> None:
 def test_pep440_rejects_non_versions() -> None:
     assert parse_pep440("sometag") is None
     assert parse_pep440("1.2.3-beta.67.x") is None
+
+
+PARITY = json.loads((FIXTURES / "parity_v5.json").read_text())
+
+
+@pytest.mark.parametrize("case", PARITY["cases"], ids=lambda c: c["name"])
+def test_metadata_action_v5_parity(case: dict, tmp_path: Path) -> None:
+    ctx = context_from_env(upstream_env(case["env"], tmp_path), tmp_path)
+    result = compute_tags(ctx, case["tags"], [])
+    assert (result.tags, result.version) == (case["expected"], case["version"])
+
+
+@pytest.mark.parametrize("rule, fragment", [
+    ("type=semver,pattern={{version}},match=v(", "invalid pattern"),
+    ("type=semver,pattern={{version}},match=v[0-9]+", "has no group"),
+    ("type=pep440,pattern={{version}},match=(?P<", "invalid pattern"),
+])
+def test_bad_match_is_refused_before_anything(rule: str, fragment: str) -> None:
+    with pytest.raises(InputError, match=fragment.replace("(", r"\(")):
+        compute_tags(ctx_at("refs/tags/v1.0.0"), [rule], "")
+
+
+def test_alba_tags_prints_null_version_and_joins_with_sep_tags(tmp_path: Path) -> None:
+    env = upstream_env("event_tag_v1.1.1", tmp_path)
+    none = run_alba("tags", "--tags", "type=ref,event=branch", env={**alba_env(), **env}, cwd=tmp_path)
+    assert json.loads(none.stdout) == {"version": None, "latest": False, "tags": []}
+    joined = run_alba("tags", "--tags", "type=semver,pattern={{version}}", "--sep-tags", ",",
+                      env={**alba_env(), **env}, cwd=tmp_path)
+    assert joined.returncode == 0, joined.stderr
+    assert joined.stdout == "1.1.1,latest\n"
+
+
+def test_step_outputs_use_the_separators() -> None:
+    from alba_action.report.outputs import step_outputs
+
+    doc = {"version": "1.1.1", "tags": ["1.1.1", "latest"], "digest": "", "digests": {}, "urls": [],
+           "annotations": {"org.opencontainers.image.version": "1.1.1", "org.opencontainers.image.source": "s"}}
+    out = step_outputs(doc, ",", ";", "|")
+    assert out["tags"] == "1.1.1,latest"
+    assert out["labels"] == "org.opencontainers.image.source=s;org.opencontainers.image.version=1.1.1"
+    assert out["annotations"] == "index:org.opencontainers.image.source=s|index:org.opencontainers.image.version=1.1.1"
+    assert step_outputs({**doc, "version": ""})["version"] == ""  # metadata-action's empty string

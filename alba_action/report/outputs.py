@@ -66,10 +66,15 @@ def build_document(name: str, tag_result: dict, static: list[dict], containers: 
     }
 
 
-def step_outputs(doc: dict) -> dict[str, str]:
+def step_outputs(doc: dict, sep_tags: str = "\n", sep_labels: str = "\n", sep_annotations: str = "\n") -> dict[str, str]:
+    """metadata-action's outputs (`version`, `tags`, `labels`, `annotations`, joined by the
+    sep-* inputs) and ours: the index digest, per-platform digests, URLs, everything as JSON."""
+    annotations = doc.get("annotations") or {}
     return {
         "version": doc["version"],
-        "tags": "\n".join(doc["tags"]),
+        "tags": sep_tags.join(doc["tags"]),
+        "labels": sep_labels.join(f"{k}={v}" for k, v in sorted(annotations.items())),
+        "annotations": sep_annotations.join(f"index:{k}={v}" for k, v in sorted(annotations.items())),
         "digest": doc["digest"],
         "digests": json.dumps(doc["digests"], sort_keys=True),
         "urls": "\n".join(doc["urls"]),

@@ -10,5 +10,9 @@ from alba_action.tags import compute_tags
 
 
 def tags_command(tags: list[str], flavor: list[str], env: Mapping[str, str], cwd: Path) -> dict:
+    """{"version", "latest", "tags"}; `version` is null when no rule gives one (the step's
+    output keeps metadata-action's empty string)."""
     ctx = context_from_env(env, cwd)
-    return compute_tags(ctx, tags, flavor).to_json()
+    result = compute_tags(ctx, tags, flavor).to_json()
+    result["version"] = result["version"] or None
+    return result

@@ -96,6 +96,7 @@ class Evaluator:
             "sha": lambda p, h: self.short_sha(),
             "base_ref": lambda p, h: ctx.base_ref if (ctx.is_tag or ctx.is_pull_request) else "",
             "is_default_branch": lambda p, h: "true" if self.is_default_branch() else "false",
+            "is_not_default_branch": lambda p, h: "false" if self.is_default_branch() else "true",
             "date": date_helper(ctx.now, where),
             "commit_date": date_helper(self.commit_date, where),
         }
@@ -132,8 +133,18 @@ class Evaluator:
         name = self._tag_name()
         return name if keep_slashes else name.replace("/", "-")
 
+    def _matched_version(self, rule: Rule) -> str | None:
+        """semver/pep440 input: the value or the git tag, narrowed by match= to its first group
+        (kept whole when it does not match, as upstream only warns), then `/` → `-`."""
+        raw = self._version_input(rule, keep_slashes=True)
+        if raw is not None and rule.attrs.get("match"):
+            groups = js_match(rule.attrs["match"], raw, rule.source, literal_form=False)
+            if groups is not None:
+                raw = groups[1] or ""
+        return raw.replace("/", "-") if raw is not None else None
+
     def _semver(self, rule: Rule):
-        raw = self._version_input(rule)
+        raw = self._matched_version(rule)
         parsed = parse_semver(raw) if raw is not None else None
         if parsed is None:
             return None
@@ -144,7 +155,7 @@ class Evaluator:
         return render(pattern, parsed.fields(), where), True
 
     def _pep440(self, rule: Rule):
-        raw = self._version_input(rule)
+        raw = self._matched_version(rule)
         parsed = parse_pep440(raw) if raw is not None else None
         if parsed is None:
             return None

@@ -13,7 +13,7 @@ PRIORITIES = {"schedule": 1000, "semver": 900, "pep440": 900, "match": 800,
 DEFAULT_RULES = ("type=schedule", "type=ref,event=branch", "type=ref,event=tag", "type=ref,event=pr")
 _COMMON = {"enable", "priority", "prefix", "suffix"}
 _ATTRS = {
-    "schedule": {"pattern"}, "semver": {"pattern", "value"}, "pep440": {"pattern", "value"},
+    "schedule": {"pattern"}, "semver": {"pattern", "value", "match"}, "pep440": {"pattern", "value", "match"},
     "match": {"pattern", "group", "value"}, "edge": {"branch"}, "ref": {"event"},
     "raw": {"value"}, "sha": {"format"},
 }
@@ -149,6 +149,13 @@ def _check(kind: str, attrs: dict, source: str) -> None:
     elif kind in ("semver", "pep440"):
         _require(attrs, "pattern", source, f"type={kind},pattern={{{{version}}}}")
         attrs.setdefault("value", "")
+        attrs.setdefault("match", "")
+        if attrs["match"]:
+            # Upstream reads match= as `new RegExp(text)` and takes its first group.
+            regex, _ = compile_js(attrs["match"], source, literal_form=False)
+            if regex.groups < 1:
+                raise InputError(f"tags: match={attrs['match']!r} in rule {source!r} has no group",
+                                 "put the version in parentheses, e.g. match=v(\\d+\\.\\d+\\.\\d+)$")
     elif kind == "match":
         _require(attrs, "pattern", source, "type=match,pattern=v(.*),group=1")
         attrs.setdefault("group", "0")

@@ -145,9 +145,10 @@ def _token(tok: str, t: datetime) -> str:
     return table[tok]
 
 
-def compile_js(pattern: str, source: str) -> tuple[re.Pattern, bool]:
-    """A JavaScript regex (`/re/flags` or bare) as a Python one, and whether it is global."""
-    literal = _JS_REGEX.match(pattern)
+def compile_js(pattern: str, source: str, literal_form: bool = True) -> tuple[re.Pattern, bool]:
+    """A JavaScript regex (`/re/flags` or bare) as a Python one, and whether it is global.
+    `literal_form=False`: the text is the body only, as `new RegExp(text)` reads it."""
+    literal = _JS_REGEX.match(pattern) if literal_form else None
     body, flags = (literal.group(1), literal.group(2)) if literal else (pattern, "")
     body = re.sub(r"\(\?<(?![=!])", "(?P<", body)  # JS named groups
     try:
@@ -157,9 +158,9 @@ def compile_js(pattern: str, source: str) -> tuple[re.Pattern, bool]:
         raise InputError(f"tags: invalid pattern {pattern!r} in rule {source!r}: {exc}", "fix the regular expression") from None
 
 
-def js_match(pattern: str, text: str, source: str) -> list[str | None] | None:
+def js_match(pattern: str, text: str, source: str, literal_form: bool = True) -> list[str | None] | None:
     """JavaScript's `text.match(pattern)`: groups of the first match; with g, all matches."""
-    regex, is_global = compile_js(pattern, source)
+    regex, is_global = compile_js(pattern, source, literal_form)
     if is_global:
         return [m.group(0) for m in regex.finditer(text)] or None
     m = regex.search(text)
