@@ -58,8 +58,13 @@ class Step:
         request = self.request(s, tag_result, ctx)
         self.result = PublishResult(request.name, request.version, list(request.tags), dry_run=request.dry_run)
         publish(request, _StepTrace(self.reporter, self.log), self.result)
-        doc = outputs.build_document(s.name, tag_result.to_json(), self.result.static, self.result.containers,
+        tags_json = tag_result.to_json()
+        if self.result.latest_dropped:
+            self.log.warning(self.result.latest_dropped)
+            tags_json.update(tags=list(self.result.tags), latest=False)
+        doc = outputs.build_document(s.name, tags_json, self.result.static, self.result.containers,
                                      s.public_url, s.registry_public_url, s.dry_run)
+        doc["latest_dropped"] = self.result.latest_dropped
         doc["annotations"] = dict(request.image.annotations)
         return doc
 
@@ -79,7 +84,7 @@ class Step:
             static_targets=tuple(self._rel(u) for u in s.static_targets),
             container_dir=self._dir(s.container_dir, "container-dir") if s.container_dir else None,
             container_targets=tuple(self._rel(u) for u in s.container_target_list),
-            version=tags.version, image=image, dry_run=s.dry_run, options=options)
+            version=tags.version, image=image, dry_run=s.dry_run, options=options, latest_guard=s.latest_guard)
 
     def _check_result_files(self, s: ActionSettings) -> None:
         for path, what in ((self.env.get("GITHUB_OUTPUT"), "GITHUB_OUTPUT"),

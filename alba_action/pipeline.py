@@ -22,6 +22,7 @@ from typing import ContextManager, Iterator, Protocol
 
 from alba_action.containers import publish as image_publish
 from alba_action.containers.repository import open_repository
+from alba_action.errors import InputError
 from alba_action.images.model import Manifest, PlatformImage
 from alba_action.report.progress import Reporter
 from alba_action.request import PublishRequest
@@ -60,10 +61,11 @@ class PublishResult:
     containers: list[dict] = field(default_factory=list)
     dry_run: bool = False
     done: list[str] = field(default_factory=list)  # what was published, for a failure's summary
+    latest_dropped: str | None = None  # why the latest guard dropped `latest`
 
     def to_json(self) -> dict:
         return {"name": self.name, "version": self.version, "tags": list(self.tags), "static": self.static,
-                "containers": self.containers, "dry_run": self.dry_run}
+                "containers": self.containers, "dry_run": self.dry_run, "latest_dropped": self.latest_dropped}
 
 
 @dataclass
@@ -97,6 +99,8 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
             for target in targets.all():
                 trace.reporter.log(f"target {target.url}")
                 target.check()  # a wrong URL or password fails before minutes of compression
+        if req.latest_guard and "latest" in req.tags:
+            guard_latest(req, targets, result, trace.reporter)
     with ExitStack() as stack:
         images, index = None, None
         if req.container_dir:
@@ -105,7 +109,7 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
                 index = plan_index(req, images, trace.reporter)
         for store in targets.stores:
             with trace.section(f"static files → {store.url}"):
-                done = static_publish.push(store, req.name, list(req.tags), req.static_dir, folders,
+                done = static_publish.push(store, req.name, list(result.tags), req.static_dir, folders,
                                            trace.reporter, req.dry_run)
             result.static.append(done.to_json())
             result.done.append(f"static files of {req.name}:{req.tags[0]} → {store.url}")
@@ -115,6 +119,26 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
             result.containers.append(done.to_json())
             result.done.append(f"container image {done.digest} → {done.target}")
     return result
+
+
+def guard_latest(req: PublishRequest, targets: Targets, result: PublishResult, reporter: Reporter) -> None:
+    """Read what every target already publishes; drop `latest` everywhere when this run's
+    version is older than a release there (metadata-action cannot know; alba reads it)."""
+    from alba_action.releases import latest_refusal, run_version
+    from alba_action.static.catalog import read_tags
+
+    published = [t for store in targets.stores for t in read_tags(store, req.name)[0]]
+    published += [t for repo, _ in targets.repositories for t in repo.list_tags()]
+    reason = latest_refusal(run_version(req.version, [t for t in req.tags if t != "latest"]), published)
+    if reason is None:
+        return
+    result.latest_dropped = f"latest not moved: {reason}"
+    reporter.log(result.latest_dropped)
+    result.tags = [t for t in result.tags if t != "latest"]
+    targets.repositories[:] = [(repo, [t for t in tags if t != "latest"]) for repo, tags in targets.repositories]
+    if not result.tags:
+        raise InputError("the latest guard dropped `latest`, the only tag of this run",
+                         "add a version tag, or publish without the latest guard")
 
 
 @contextmanager

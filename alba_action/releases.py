@@ -36,3 +36,39 @@ def gc_victims(tags: list[str], keep: int, include_releases: bool) -> list[str]:
     removed unless included."""
     candidates = tags if include_releases else [t for t in tags if not is_release(t)]
     return candidates[keep:]
+
+
+def _semver_key(text: str):
+    """node-semver precedence as a sort key; None when `text` is not a semver version."""
+    from alba_action.tags.versions import parse_semver
+
+    v = parse_semver(text)
+    if v is None:
+        return None
+    # A version without a pre-release ranks above all of its pre-releases; numeric
+    # identifiers rank below alphanumeric ones and compare as numbers.
+    pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in v.prerelease)
+    return (v.major, v.minor, v.patch, 0 if v.prerelease else 1, pre)
+
+
+def latest_refusal(version: str, published: Iterable[str]) -> str | None:
+    """Why `latest` must not move to `version`, or None when it may: `latest` never goes
+    back to an older line than the highest semver release (no pre-release) published."""
+    releases = [t for t in published if (key := _semver_key(t)) is not None and key[3] == 1]
+    if not releases:
+        return None
+    highest = max(releases, key=_semver_key)
+    new = _semver_key(version) if version else None
+    if new is None:
+        return f"{version or 'this run'} is not a semver version and {highest} is already released"
+    if new < _semver_key(highest):
+        return f"{version} is older than {highest}, already released"
+    return None
+
+
+def run_version(version: str, tags: Iterable[str]) -> str:
+    """The version a run publishes: the tag rules' main version, else its highest semver tag."""
+    if version:
+        return version
+    semvers = [t for t in tags if _semver_key(t) is not None]
+    return max(semvers, key=_semver_key) if semvers else ""

@@ -92,6 +92,8 @@ class PublishRequest:
     image: ImageOptions = ImageOptions()
     dry_run: bool = False
     options: RunOptions = RunOptions()
+    # Drop `latest` when this version is older than a release already published on a target.
+    latest_guard: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", tuple(dict.fromkeys(self.tags)))

@@ -72,6 +72,7 @@ class ActionSettings(BaseSettings):
     registry_public_url: str = _input("registry-public-url", "")
     output_file: str = _input("output-file", "")
     annotations: str = _input("annotations", "")
+    latest_guard: bool = _input("latest-guard", False)
     sep_tags: str = _input("sep-tags", "\n")
     sep_labels: str = _input("sep-labels", "\n")
     sep_annotations: str = _input("sep-annotations", "\n")

@@ -120,3 +120,81 @@ def test_negative_grace_is_refused(kind, bucket):
     _, url = bucket
     r = run_alba(kind, "gc", "-t", "x", "--keep", "1", "--grace", "-1", url)
     assert r.returncode == 2 and "--grace" in r.stderr and "negative" in r.stderr
+
+
+def _latest_digest_static(moto, bucket: str) -> bytes:
+    return moto.client().get_object(Bucket=bucket, Key="df-dist-v1/tool/latest")["Body"].read()
+
+
+def _push(kind: str, version: str, src, url: str, *extra: str) -> subprocess.CompletedProcess:
+    note = ("--annotation", f"org.opencontainers.image.version={version}") if kind == "container" else ()
+    r = run_alba(kind, "push", "-t", f"tool:{version}", "-t", "tool:latest", *note, *extra, src, url, "--json")
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def test_latest_guard_on_static_files(moto, bucket, tmp_path):
+    name, url = bucket
+    src = tree(tmp_path)
+    first = _push("static", "2.0.0", src, url, "--latest-guard")  # no release yet: latest applies
+    assert json.loads(first.stdout)["tags"] == ["2.0.0", "latest"]
+    before = json.loads(_latest_digest_static(moto, name))["published"]
+    backport = _push("static", "1.2.4", src, url, "--latest-guard")
+    assert "latest not moved: 1.2.4 is older than 2.0.0" in backport.stderr
+    assert json.loads(backport.stdout)["tags"] == ["1.2.4"]
+    assert json.loads(_latest_digest_static(moto, name))["published"] == before
+    rc = _push("static", "2.1.0-rc.1", src, url, "--latest-guard")  # a newer pre-release may move it
+    assert json.loads(rc.stdout)["tags"] == ["2.1.0-rc.1", "latest"]
+    without = _push("static", "1.0.0", src, url)  # the guard is opt-in
+    assert json.loads(without.stdout)["tags"] == ["1.0.0", "latest"]
+
+
+def test_latest_guard_on_a_registry(registry_open, tmp_path):
+    src = nix_images(tmp_path / "docker")
+    url = registry_open.url("guard/tool")
+    digests = {v: json.loads(_push("container", v, src, url, "--latest-guard").stdout)["digest"] for v in ("1.0.0", "2.0.0")}
+    latest = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false",
+                             f"docker://{registry_open.address}/guard/tool:latest"], capture_output=True, timeout=60)
+    assert "sha256:" + __import__("hashlib").sha256(latest.stdout).hexdigest() == digests["2.0.0"]
+    backport = _push("container", "1.2.4", src, url, "--latest-guard")
+    assert json.loads(backport.stdout)["tags"] == ["1.2.4"] and "older than 2.0.0" in backport.stderr
+    again = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false",
+                            f"docker://{registry_open.address}/guard/tool:latest"], capture_output=True, timeout=60)
+    assert again.stdout == latest.stdout
+
+
+def test_latest_guard_in_the_step(moto, aws_env, tmp_path):
+    from test_action_e2e import github_env, run_entrypoint
+
+    from alba_action.report.outputs import parse_outputs
+
+    ws = tmp_path / "ws"
+    tree(ws)
+    moto.client().create_bucket(Bucket="guard-step")
+    url = s3_url("guard-step", moto.port)
+    for ref in ("refs/tags/v2.0.0", "refs/tags/v1.2.4"):
+        env = github_env(ws, ref=ref, **{"name": "tool", "static-dir": "df", "static-target": url,
+                                          "tags": "type=semver,pattern={{version}}", "latest-guard": "true"})
+        proc = run_entrypoint(ws, env)
+        assert proc.returncode == 0, proc.stderr
+    out = parse_outputs((tmp_path / "github_output").read_text())
+    assert out["tags"] == "1.2.4" and json.loads(out["json"])["latest"] is False
+    assert "::warning::latest not moved: 1.2.4 is older than 2.0.0" in proc.stdout
+    assert "latest guard" in (tmp_path / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("version, published, refused", [
+    ("1.2.4", ["2.0.0", "1.2.3", "latest"], "1.2.4 is older than 2.0.0"),
+    ("v2.0.1", ["v2.0.0", "dev"], None),
+    ("2.0.0", ["2.0.0"], None),  # a re-run of the highest release
+    ("2.1.0-rc.1", ["2.0.0", "2.1.0"], "2.1.0-rc.1 is older than 2.1.0"),
+    ("2.1.0-rc.2", ["2.0.0", "2.1.0-rc.10"], None),  # pre-releases are not releases
+    ("1.0.0", [], None),  # nothing released yet
+    ("edge", ["1.0.0"], "edge is not a semver version"),
+    ("1.10.0", ["1.9.0"], None),  # numbers, not strings
+])
+def test_latest_refusal_rule(version, published, refused):
+    from alba_action.releases import latest_refusal
+
+    reason = latest_refusal(version, published)
+    assert (reason is None) if refused is None else (refused in reason)

@@ -18,6 +18,8 @@ def _cell(text: str) -> str:
 def _tags_line(doc: dict) -> str:
     tags = ", ".join(_code(t) for t in doc["tags"]) or "none"
     line = f"**{doc['name']}** version {_code(doc['version'])} — tags {tags}"
+    if doc.get("latest_dropped"):
+        line += f"\n\n> {doc['latest_dropped']} (the latest guard is on)."
     return line + ("\n\n> **Dry run**: nothing was written; below is what would be." if doc["dry_run"] else "")
 
 
