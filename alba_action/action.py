@@ -74,7 +74,7 @@ class Step:
         image = ImageOptions(s.compression, s.format, s.max_uncompressed_size, s.insecure, False,
                              {**image_annotations(ctx, tags.version), **index}, manifest)
         options = run_options(
-            self.env, registry_username=s.registry_username, registry_password=Secret(s.registry_password) if
+            self.env, parallel=s.jobs, registry_username=s.registry_username, registry_password=Secret(s.registry_password) if
             s.registry_password else None,
             aws=AwsCredentials(s.aws_access_key_id, Secret(s.aws_secret_access_key), Secret(s.aws_session_token))
             if s.aws_access_key_id else None)

@@ -48,6 +48,8 @@ def _add_group(sub, kind: str, help_: str) -> None:
     _common(push, "NAME:TAG")
     push.add_argument("src_dir", type=Path, metavar="SRC_DIR")
     push.add_argument("targets", nargs="+", metavar="TARGET", help="one or more targets, each published in turn")
+    push.add_argument("--jobs", type=int, default=None, metavar="N",
+                      help="transfers in flight per target (default 8; alba halves it while a store throttles)")
     push.add_argument("--latest-guard", action="store_true",
                       help="drop the tag `latest` when this version is older than a release already on a target")
     if kind == "container":
@@ -115,13 +117,15 @@ def push_request(args: argparse.Namespace, env: Mapping[str, str], cwd: Path):
         name, tags = "", []  # every tag comes from the docker:// URLs
     if static:
         return PublishRequest(name, tuple(tags), static_dir=args.src_dir, static_targets=tuple(args.targets),
-                              dry_run=args.dry_run, options=run_options(env), latest_guard=args.latest_guard)
+                              dry_run=args.dry_run, options=run_options(env, parallel=args.jobs),
+                              latest_guard=args.latest_guard)
     index, manifest = parse_annotations(args.annotation)
     annotations = {**image_annotations(context_from_env(env, cwd)), **index}
     image = ImageOptions(args.compression, args.fmt, args.max_uncompressed_size, args.insecure, args.chunked,
                          annotations, manifest)
     return PublishRequest(name, tuple(tags), container_dir=args.src_dir, container_targets=tuple(args.targets),
-                          image=image, dry_run=args.dry_run, options=run_options(env), latest_guard=args.latest_guard)
+                          image=image, dry_run=args.dry_run, options=run_options(env, parallel=args.jobs),
+                          latest_guard=args.latest_guard)
 
 
 def push(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:

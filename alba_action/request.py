@@ -49,6 +49,9 @@ class RunOptions:
     settle_seconds: float = 0.4  # how long a store without conditional writes takes to settle
     gc_grace_seconds: float = 3600.0  # unreferenced objects younger than this are kept
     retry_budget_seconds: float = 120.0  # waiting allowed for retries, per target
+    request_timeout_seconds: float = 10.0  # a small request with no answer by then is retried
+    parallel: int = 8  # transfers in flight per target (fewer while a store throttles)
+    multipart_threshold: int = 128 << 20  # S3 files from this size go in 16 MiB parts
     cache_dir: Path | None = None  # image cache; None: none (a temporary folder per run)
     registry_username: str = ""
     registry_password: Secret = Secret("")
@@ -60,6 +63,12 @@ class RunOptions:
                             ("retry budget", self.retry_budget_seconds)):
             if value < 0:
                 raise InputError(f"{what} {value}: must be 0 or more", f"set the {what} to 0 or more seconds")
+        if self.request_timeout_seconds <= 0:
+            raise InputError(f"request timeout {self.request_timeout_seconds}: must be more than 0",
+                             "set ALBA_REQUEST_TIMEOUT_SECONDS to a number of seconds, e.g. 10")
+        if not 1 <= self.parallel <= 64:
+            raise InputError(f"--jobs {self.parallel}: must be between 1 and 64",
+                             "pass --jobs N (input jobs) with N from 1 to 64")
 
 
 @dataclass(frozen=True)

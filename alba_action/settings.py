@@ -26,6 +26,7 @@ DEFAULT_TARGET = "file://./alba-public"
 PREFIXES = ("INPUT_", "PLUGIN_", "ALBA_")
 # Variables other parts of alba read; ALBA_* but not action inputs.
 INTERNAL = {"ALBA_SETTLE_SECONDS", "ALBA_CACHE_DIR", "ALBA_NOW", "ALBA_GC_GRACE_SECONDS", "ALBA_RETRY_BUDGET_SECONDS",
+            "ALBA_REQUEST_TIMEOUT_SECONDS", "ALBA_MULTIPART_THRESHOLD",
             "ALBA_REGISTRY_USERNAME", "ALBA_REGISTRY_PASSWORD"}
 SECRET_INPUTS = ("registry-password", "aws-secret-access-key", "aws-session-token")
 SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ALBA_REGISTRY_PASSWORD")
@@ -73,6 +74,7 @@ class ActionSettings(BaseSettings):
     output_file: str = _input("output-file", "")
     annotations: str = _input("annotations", "")
     latest_guard: bool = _input("latest-guard", False)
+    jobs: int | None = _input("jobs", None)
     sep_tags: str = _input("sep-tags", "\n")
     sep_labels: str = _input("sep-labels", "\n")
     sep_annotations: str = _input("sep-annotations", "\n")
@@ -193,6 +195,8 @@ def run_options(env: Mapping[str, str], **given: Any) -> RunOptions:
         "settle_seconds": number("ALBA_SETTLE_SECONDS", 0.4),
         "gc_grace_seconds": number("ALBA_GC_GRACE_SECONDS", 3600.0),
         "retry_budget_seconds": number("ALBA_RETRY_BUDGET_SECONDS", 120.0),
+        "request_timeout_seconds": number("ALBA_REQUEST_TIMEOUT_SECONDS", 10.0) or 10.0,
+        "multipart_threshold": parse_size(env.get("ALBA_MULTIPART_THRESHOLD") or "128M"),
         "cache_dir": Path(cache),
         "registry_username": env.get("ALBA_REGISTRY_USERNAME", ""),
         "registry_password": Secret(env.get("ALBA_REGISTRY_PASSWORD", "")),

@@ -7,6 +7,7 @@ from alba_action.request import ImageOptions, RunOptions
 from alba_action.targets.base import ImageRepository
 from alba_action.targets.open import open_store
 from alba_action.targets.registry import MountSources, OciRegistry
+from alba_action.targets.retry import Timeouts
 from alba_action.targets.static_registry import StaticRegistry
 
 
@@ -19,7 +20,8 @@ def open_repository(url: str, name: str, tags: list[str] | tuple[str, ...], *, n
         registry = OciRegistry.from_url(
             url, insecure=image.insecure, chunked=image.chunked, username=options.registry_username or None,
             password=options.registry_password.value or None, docker_config=options.docker_config,
-            retry_budget=options.retry_budget_seconds, mounts=mounts)
+            retry_budget=options.retry_budget_seconds, mounts=mounts, parallel=options.parallel,
+            timeouts=Timeouts(request=options.request_timeout_seconds))
         wanted = list(dict.fromkeys([*tags, *([registry.tag] if registry.tag else [])]))
         if need_tag and not wanted:
             raise InputError(f"no tag for {registry.url}", "add -t NAME:TAG or end the URL with :TAG")

@@ -42,6 +42,7 @@ from alba_action.oci import MANIFEST_TYPES
 from alba_action.targets.base import BlobPut, ProgressCallback
 from alba_action.targets.registry_auth import Authenticator, Credentials, load_docker_credentials
 from alba_action.targets.registry_http import RegistryClient, RetryBudget, TransientError
+from alba_action.targets.retry import Timeouts
 from alba_action.targets.registry_upload import upload_blob
 
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9a-fA-F:]+\]")
@@ -130,7 +131,7 @@ class OciRegistry:
                  docker_config: Path | None = None, retry_budget: float = 120.0,
                  chunked: bool = False, chunk_threshold: int = 256 << 20,
                  chunk_size: int = 64 << 20, tag: str | None = None,
-                 mounts: MountSources | None = None) -> None:
+                 mounts: MountSources | None = None, timeouts: Timeouts = Timeouts(), parallel: int = 8) -> None:
         self.host = f"{host}:{port}" if port else host
         self.name = repo
         self.tag = tag
@@ -143,7 +144,8 @@ class OciRegistry:
                  else load_docker_credentials(self.host, docker_config))
         auth = Authenticator(self.host, creds, fetch=None)
         self.mounts = mounts if mounts is not None else MountSources()
-        self.client = RegistryClient(self.host, insecure, auth, RetryBudget(total=retry_budget))
+        self.client = RegistryClient(self.host, insecure, auth, RetryBudget(total=retry_budget, parallel=parallel),
+                                     timeouts)
         # oras-py's Container, with fields set here: its parser misreads dotted namespaces.
         self.container = oras.container.Container("x", registry=self.host)
         self.container.namespace, _, self.container.repository = repo.rpartition("/")

@@ -7,13 +7,10 @@ through it behave like ours. Each thread gets its own requests.Session.
 
 from __future__ import annotations
 
-import email.utils
 import itertools
-import random
 import re
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -24,66 +21,15 @@ from urllib3.exceptions import NewConnectionError
 
 from alba_action.errors import TargetError
 from alba_action.targets.registry_auth import Authenticator
+from alba_action.targets.retry import (  # noqa: F401 (TransientError is part of this module's API)
+    RETRY_STATUS, THROTTLE_STATUS, RetryBudget, Timeouts, TransientError, parse_retry_after,
+)
 
-RETRY_STATUS = {429, 500, 502, 503, 504}
 IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE"}
-# (connect, read) seconds: a dead host is noticed fast; a slow registry digesting a
-# large upload is not.
-TIMEOUT = (5.0, 300.0)
 _REPO_IN_PATH = re.compile(r"/v2/(.+)/(?:blobs|manifests|tags)/")
 
 # A request body: bytes, or a factory that opens a fresh stream for each attempt.
 BodySource = bytes | Callable[[], object] | None
-
-
-class TransientError(TargetError):
-    """A failure worth retrying (429, 5xx, reset connection); carries Retry-After."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message, "the registry may be overloaded or restarting; try again later")
-        self.retry_after = retry_after
-
-
-@dataclass
-class RetryBudget:
-    """Backoff shared by every request of one push: at most `total` seconds of waiting,
-    and a host that refuses connections is given up after `unreachable` seconds."""
-
-    total: float = 120.0
-    unreachable: float = 15.0
-    base: float = 0.5
-    cap: float = 30.0
-
-    def __post_init__(self) -> None:
-        self.spent = 0.0
-        self._lock = threading.Lock()
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return max(0.0, retry_after)
-        # Jitter keeps parallel uploads from retrying in lockstep.
-        return min(self.cap, self.base * 2**attempt) * random.uniform(0.8, 1.0)
-
-    def pause(self, attempt: int, retry_after: float | None, error: TargetError) -> None:
-        """Sleep before the next attempt, or raise `error` when the budget is spent."""
-        wait = self.delay(attempt, retry_after)
-        with self._lock:
-            if self.spent + wait > self.total:
-                error.message += f" (still failing after {self.spent:.0f} s of retries)"
-                raise error
-            self.spent += wait
-        time.sleep(wait)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-    except (TypeError, ValueError):
-        return None
 
 
 def _refused(error: requests.ConnectionError) -> bool:
@@ -101,10 +47,12 @@ def scopes_for(method: str, url: str) -> tuple[str, ...]:
 
 
 class RegistryClient(oras.provider.Registry):
-    def __init__(self, host: str, insecure: bool, auth: Authenticator, budget: RetryBudget) -> None:
+    def __init__(self, host: str, insecure: bool, auth: Authenticator, budget: RetryBudget,
+                 timeouts: Timeouts = Timeouts()) -> None:
         super().__init__(hostname=host, insecure=insecure)
         self.authenticator = auth
         self.budget = budget
+        self.timeouts = timeouts
         self._local = threading.local()
         auth.fetch = self._fetch_token
 
@@ -141,15 +89,18 @@ class RegistryClient(oras.provider.Registry):
         started = time.monotonic()  # a connect timeout counts against `unreachable` too
         for attempt in itertools.count():
             try:
-                response = self._authorised(method, url, scopes, headers or {}, body, params,
-                                            stream, authenticate)
+                with self.budget.throttle.slot():
+                    response = self._authorised(method, url, scopes, headers or {}, body, params,
+                                                stream, authenticate)
             except requests.RequestException as e:
                 error = self._failure(e, method, url, started, attempt)
             else:
                 if response.status_code not in RETRY_STATUS:
+                    self.budget.throttle.success()
                     return response
                 error = TransientError(self.describe(response, f"{method} {_path(url)}"),
-                                       parse_retry_after(response.headers.get("Retry-After")))
+                                       parse_retry_after(response.headers.get("Retry-After")),
+                                       throttled=response.status_code in THROTTLE_STATUS)
             if not retry and isinstance(error, TransientError):
                 raise error
             self.budget.pause(attempt, getattr(error, "retry_after", None), error)
@@ -167,6 +118,8 @@ class RegistryClient(oras.provider.Registry):
             if time.monotonic() - started + self.budget.delay(attempt, None) > self.budget.unreachable:
                 raise error from None
             return error
+        if isinstance(e, requests.ReadTimeout):
+            return TransientError(f"registry {self.hostname} gave no answer in time to {method} {_path(url)}")
         if isinstance(e, requests.ConnectionError):
             return TransientError(f"registry {self.hostname} dropped the connection during "
                                   f"{method} {_path(url)}")
@@ -191,9 +144,11 @@ class RegistryClient(oras.provider.Registry):
 
     def _once(self, method, url, headers, body, params, stream) -> requests.Response:
         data = body() if callable(body) else body
+        size = len(data) if hasattr(data, "__len__") else 0
+        timeout = (self.timeouts.connect, self.timeouts.read(size))  # a silent registry is left in seconds
         try:
             return self._session().request(method, url, data=data, headers=headers, params=params,
-                                           stream=stream, timeout=TIMEOUT, verify=self._tls_verify,
+                                           stream=stream, timeout=timeout, verify=self._tls_verify,
                                            allow_redirects=True)
         finally:
             if hasattr(data, "close"):

@@ -1,10 +1,18 @@
-"""S3-compatible buckets (Garage, MinIO, Ceph, AWS) behind the Store protocol, with boto3."""
+"""S3-compatible buckets (Garage, MinIO, Ceph, AWS) behind the Store protocol, with boto3.
+
+Every request goes through `_call`: the shared retry policy (targets/retry.py) decides what
+is retried and for how long, and each request waits for an answer as long as its size
+needs (`Timeouts`), not a fixed minute. botocore's own retries are off for single requests
+(they know neither Retry-After nor a time budget); the parts of multipart uploads use
+botocore's adaptive mode, which also slows down on throttling, inside the same budget.
+"""
 
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
 import threading
-from typing import Iterator
+import time
+from contextlib import nullcontext
+from typing import Callable, Iterator, TypeVar
 
 import boto3
 import botocore.exceptions as bexc
@@ -16,125 +24,192 @@ from s3transfer.subscribers import BaseSubscriber
 
 from alba_action.errors import ConflictError, TargetError
 from alba_action.targets.base import Body, ObjectInfo, ProgressCallback
+from alba_action.targets.retry import RetryBudget, Timeouts
+from alba_action.targets.s3_errors import (
+    CONFLICT_CODES, MISSING_CODES, UNREACHABLE_ERRORS, code_of, explain, transient,
+)
 from alba_action.targets.url import S3Url
 
 MB = 1024 * 1024
 SMALL = 8 * MB
+PART = 16 * MB
 # Like rclone (upload_cutoff 200M): one PUT up to 128 MiB, cheaper for the store; above it
 # 16 MiB parts, streamed from disk by s3transfer, 8 at a time across all large files.
-TRANSFER = TransferConfig(multipart_threshold=128 * MB, multipart_chunksize=16 * MB, max_concurrency=8)
-CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken", "ExpiredToken"}
-MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
-CONFLICT_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+MULTIPART_THRESHOLD = 128 * MB
+T = TypeVar("T")
 
 
-def _config(url: S3Url, quick: bool) -> Config:
+def _config(url: S3Url, read_timeout: float, connect_timeout: float, retries: dict, pool: int = 16) -> Config:
     return Config(
         region_name=url.region or "us-east-1",
         s3={"addressing_style": "path" if url.path_style else "auto"},
         # boto3 >= 1.36 sends CRC checksums that Garage, MinIO and Ceph reject.
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
-        # A dead endpoint must fail in seconds, not after minutes of retries.
-        connect_timeout=4,
-        read_timeout=8 if quick else 60,
-        retries={"mode": "standard", "total_max_attempts": 2 if quick else 4},
-        max_pool_connections=16,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries=retries,
+        max_pool_connections=pool,
         signature_version=UNSIGNED if url.anonymous else None,
     )
 
 
 class S3Store:
     def __init__(self, url: S3Url, *, settle_seconds: float = 0.4, access_key_id: str = "",
-                 secret_access_key: str = "", session_token: str = "", profile: str = "") -> None:
+                 secret_access_key: str = "", session_token: str = "", profile: str = "",
+                 retry_budget: float = 120.0, timeouts: Timeouts = Timeouts(), parallel: int = 8,
+                 multipart_threshold: int = MULTIPART_THRESHOLD) -> None:
         """Keys given here win; otherwise boto3's standard chain (environment, ~/.aws, …)."""
         self.target = url
         self.url = url.display
         self.settle_seconds = settle_seconds
+        self.timeouts = timeouts
+        self.budget = RetryBudget(total=retry_budget, parallel=parallel)
+        self.multipart_threshold = multipart_threshold
         keys = {"aws_access_key_id": access_key_id, "aws_secret_access_key": secret_access_key,
                 "aws_session_token": session_token}
-        session = boto3.session.Session(profile_name=url.profile or profile or None,
-                                        **{k: v for k, v in keys.items() if v})
-        make = lambda quick: session.client("s3", endpoint_url=url.endpoint_url, config=_config(url, quick))  # noqa: E731
-        self._client = make(False)
-        self._quick = make(True)
+        self._session = boto3.session.Session(profile_name=url.profile or profile or None,
+                                              **{k: v for k, v in keys.items() if v})
+        self._clients: dict[tuple, object] = {}
         self._lock = threading.Lock()
         self._transfer: TransferManager | None = None
+        self._started = time.time()
+
+    def _client(self, read_timeout: float | None = None, retries: dict | None = None):
+        """One client per (timeout, retry mode); boto3 clients are thread-safe."""
+        read = read_timeout or self.timeouts.request
+        mode = retries or {"mode": "standard", "total_max_attempts": 1}
+        key = (round(read), tuple(sorted(mode.items())))
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._session.client(
+                    "s3", endpoint_url=self.target.endpoint_url,
+                    config=_config(self.target, read, self.timeouts.connect, mode))
+            return self._clients[key]
 
     def _manager(self) -> TransferManager:
         """One transfer manager for every large file: their parts share one bounded pool."""
+        client = self._client(self.timeouts.read(PART), {"mode": "adaptive", "max_attempts": 10})
         with self._lock:
             if self._transfer is None:
-                self._transfer = TransferManager(self._client, TRANSFER)
+                config = TransferConfig(multipart_threshold=self.multipart_threshold, multipart_chunksize=PART,
+                                        max_concurrency=self.budget.throttle.ceiling)
+                self._transfer = TransferManager(client, config)
             return self._transfer
 
     def _key(self, key: str) -> str:
         return self.target.prefix + key
 
-    def check(self) -> None:
-        with self._translate("reaching the bucket"):
-            self._quick.head_bucket(Bucket=self.target.bucket)
-
-    @contextmanager
-    def _translate(self, doing: str) -> Iterator[None]:
-        """Every boto3 failure becomes one TargetError naming what was being done."""
-        try:
-            yield
-        except bexc.ClientError as err:
-            if _code(err) in CONFLICT_CODES:
-                raise ConflictError(f"{doing}: the object changed meanwhile", "retrying") from None
-            raise self._explain(err, doing) from None
-        except (bexc.BotoCoreError, boto3.exceptions.Boto3Error, OSError) as err:
-            raise self._explain(err, doing) from None
-
-    def _read(self, call, key: str):
-        """A head or get that answers None for a missing key."""
-        with self._translate(f"reading {key}"):
+    def _call(self, doing: str, request: Callable[[], T], *, missing_ok: bool = False) -> T | None:
+        """One request under the retry policy; None for a missing key when `missing_ok`."""
+        where = self.target.endpoint_url or "AWS S3"
+        started = time.monotonic()
+        attempt = 0
+        while True:
             try:
-                return call(Bucket=self.target.bucket, Key=self._key(key))
+                with self.budget.throttle.slot():
+                    result = request()
+                self.budget.throttle.success()
+                return result
             except bexc.ClientError as err:
-                if _code(err) in MISSING_CODES:
+                code = code_of(err)
+                if missing_ok and code in MISSING_CODES:
                     return None
-                raise
+                if code in CONFLICT_CODES:
+                    raise ConflictError(f"{doing}: the object changed meanwhile", "retrying") from None
+                error = transient(err, doing, where)
+                if error is None:
+                    raise explain(err, doing, self.target) from None
+            except UNREACHABLE_ERRORS as err:
+                # A store that refuses connections is given up in seconds, not minutes.
+                if time.monotonic() - started + self.budget.delay(attempt, None) > self.budget.unreachable:
+                    raise explain(err, doing, self.target) from None
+                error = TargetError(f"{doing}: {where} refused the connection")
+            except (bexc.BotoCoreError, boto3.exceptions.Boto3Error, OSError) as err:
+                error = transient(err, doing, where)
+                if error is None:
+                    raise explain(err, doing, self.target) from None
+            self.budget.pause(attempt, getattr(error, "retry_after", None), error)
+            attempt += 1
+
+    def check(self) -> None:
+        quick = self._client(self.timeouts.request, {"mode": "standard", "total_max_attempts": 2})
+        try:
+            quick.head_bucket(Bucket=self.target.bucket)
+        except bexc.ClientError as err:
+            raise explain(err, "reaching the bucket", self.target) from None
+        except (bexc.BotoCoreError, OSError) as err:
+            raise explain(err, "reaching the bucket", self.target) from None
 
     def head(self, key: str) -> ObjectInfo | None:
-        r = self._read(self._client.head_object, key)
+        r = self._call(f"reading {key}", lambda: self._client().head_object(Bucket=self.target.bucket,
+                                                                             Key=self._key(key)), missing_ok=True)
         return None if r is None else ObjectInfo(key, r["ContentLength"], r.get("ETag"), r["LastModified"].timestamp())
 
     def exists(self, key: str) -> bool:
         return self.head(key) is not None
 
     def get(self, key: str) -> tuple[bytes, str | None] | None:
-        r = self._read(self._client.get_object, key)
-        if r is None:
-            return None
-        with self._translate(f"reading {key}"):
-            return r["Body"].read(), r.get("ETag")
+        def read():
+            r = self._client().get_object(Bucket=self.target.bucket, Key=self._key(key))
+            return r["Body"].read(), r.get("ETag")  # inside the retry: an answer cut halfway is retried
+
+        return self._call(f"reading {key}", read, missing_ok=True)
 
     def put(self, key, body: Body, content_type, cache_control=None, if_match=None, if_none_match=False,
             progress: ProgressCallback | None = None) -> None:
         extra = {"ContentType": content_type}
         if cache_control:
             extra["CacheControl"] = cache_control
-        with self._translate(f"writing {key}"):
-            if body.path is not None and body.size >= SMALL:
-                subscribers = [_Progress(progress)] if progress else []
-                self._manager().upload(str(body.path), self.target.bucket, self._key(key), extra_args=extra,
-                                       subscribers=subscribers).result()
-                return
-            if if_match:
-                extra["IfMatch"] = if_match
-            if if_none_match:
-                extra["IfNoneMatch"] = "*"
+        if body.path is not None and body.size >= SMALL:
+            return self._upload_file(key, body, extra, progress)
+        if if_match:
+            extra["IfMatch"] = if_match
+        if if_none_match:
+            extra["IfNoneMatch"] = "*"
+        client = self._client(self.timeouts.read(body.size))
+
+        def send():
             # One request for small files: a TransferManager per file costs more than the upload.
             with open(body.path, "rb") if body.path is not None else nullcontext(body.data) as data:
-                self._client.put_object(Bucket=self.target.bucket, Key=self._key(key), Body=data, **extra)
-            if progress:
-                progress(body.size)
+                client.put_object(Bucket=self.target.bucket, Key=self._key(key), Body=data, **extra)
+
+        self._call(f"writing {key}", send)
+        if progress:
+            progress(body.size)
+
+    def _upload_file(self, key: str, body: Body, extra: dict, progress: ProgressCallback | None) -> None:
+        """Large files: s3transfer (multipart above the threshold, which it aborts when it
+        fails); uploads of this key left by an interrupted run are aborted first."""
+        if body.size >= self.multipart_threshold:
+            self.abort_orphans(key)
+        subscribers = [_Progress(progress)] if progress else []
+
+        def upload():
+            self._manager().upload(str(body.path), self.target.bucket, self._key(key), extra_args=extra,
+                                   subscribers=subscribers).result()
+
+        self._call(f"writing {key}", upload)
+
+    def abort_orphans(self, key: str) -> list[str]:
+        """Abort multipart uploads of `key` started before this run: an interrupted run's parts
+        would otherwise stay in the bucket, billed and invisible."""
+        def listing():
+            return self._client().list_multipart_uploads(Bucket=self.target.bucket, Prefix=self._key(key))
+
+        found = self._call(f"listing unfinished uploads of {key}", listing) or {}
+        aborted = []
+        for upload in found.get("Uploads", []):
+            if upload["Key"] != self._key(key) or upload["Initiated"].timestamp() > self._started:
+                continue
+            self._call(f"aborting an unfinished upload of {key}", lambda u=upload: self._client().abort_multipart_upload(
+                Bucket=self.target.bucket, Key=u["Key"], UploadId=u["UploadId"]), missing_ok=True)
+            aborted.append(upload["UploadId"])
+        return aborted
 
     def delete(self, key: str) -> None:
-        with self._translate(f"deleting {key}"):
-            self._client.delete_object(Bucket=self.target.bucket, Key=self._key(key))
+        self._call(f"deleting {key}", lambda: self._client().delete_object(Bucket=self.target.bucket,
+                                                                           Key=self._key(key)))
 
     def list(self, prefix: str, shallow: bool = False) -> Iterator[str]:
         """Keys starting with `prefix`; `shallow` stops at the next '/' (S3's delimiter)."""
@@ -143,43 +218,16 @@ class S3Store:
     def list_info(self, prefix: str, shallow: bool = False) -> Iterator[ObjectInfo]:
         """As `list`, with what the listing already says of each object (no request per key)."""
         extra = {"Delimiter": "/"} if shallow else {}
-        pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.target.bucket, Prefix=self._key(prefix), **extra
-        )
-        with self._translate(f"listing {prefix}"):
-            for page in pages:
-                for obj in page.get("Contents", []):
-                    yield ObjectInfo(obj["Key"][len(self.target.prefix):], obj.get("Size", 0), obj.get("ETag"),
-                                     obj["LastModified"].timestamp() if obj.get("LastModified") else None)
-
-    def _explain(self, err: Exception, doing: str) -> TargetError:
-        """One line naming what failed and the fix; never the secret."""
-        t = self.target
-        where = t.endpoint_url or "AWS S3"
-        if isinstance(err, (bexc.EndpointConnectionError, bexc.ConnectTimeoutError, bexc.ReadTimeoutError)):
-            return TargetError(
-                f"{doing}: the S3 endpoint {where} does not answer",
-                "check endpoint= in the target URL (host, port, disableSSL) and that the store is running",
-            )
-        if isinstance(err, (bexc.NoCredentialsError, bexc.PartialCredentialsError)):
-            return TargetError(
-                f"{doing}: no S3 credentials found for {where}",
-                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)",
-            )
-        code = _code(err) if isinstance(err, bexc.ClientError) else ""
-        if code in {"NoSuchBucket"} or (code == "404" and doing == "reaching the bucket"):
-            return TargetError(
-                f"{doing}: bucket {t.bucket!r} does not exist at {where}",
-                "create it (garage bucket create NAME; garage bucket allow --read --write) or fix the bucket name",
-            )
-        if code in CREDENTIAL_CODES:
-            return TargetError(
-                f"{doing}: {where} refused the credentials for bucket {t.bucket!r} ({code})",
-                "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the key's permissions on the bucket",
-            )
-        if isinstance(err, bexc.ClientError):
-            return TargetError(f"{doing}: {where} answered {code or 'an error'}", "check the target URL and the store's logs")
-        return TargetError(f"{doing}: {type(err).__name__} talking to {where}", "check the target URL and the network")
+        token: dict = {}
+        while True:
+            page = self._call(f"listing {prefix}", lambda t=dict(token): self._client().list_objects_v2(
+                Bucket=self.target.bucket, Prefix=self._key(prefix), **extra, **t))
+            for obj in page.get("Contents", []):
+                yield ObjectInfo(obj["Key"][len(self.target.prefix):], obj.get("Size", 0), obj.get("ETag"),
+                                 obj["LastModified"].timestamp() if obj.get("LastModified") else None)
+            if not page.get("IsTruncated"):
+                return
+            token = {"ContinuationToken": page["NextContinuationToken"]}
 
 
 class _Progress(BaseSubscriber):
@@ -188,9 +236,3 @@ class _Progress(BaseSubscriber):
 
     def on_progress(self, future, bytes_transferred: int, **kwargs) -> None:
         self.callback(bytes_transferred)
-
-
-def _code(err: bexc.ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", "")) or str(
-        err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
-    )
