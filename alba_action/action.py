@@ -84,7 +84,23 @@ class Step:
             static_targets=tuple(self._rel(u) for u in s.static_targets),
             container_dir=self._dir(s.container_dir, "container-dir") if s.container_dir else None,
             container_targets=tuple(self._rel(u) for u in s.container_target_list),
-            version=tags.version, image=image, dry_run=s.dry_run, options=options, latest_guard=s.latest_guard)
+            version=tags.version, image=image, dry_run=s.dry_run, options=options, latest_guard=s.latest_guard,
+            minisign=self._minisign(s), image_signer=self._image_signer(s))
+
+    def _minisign(self, s: ActionSettings):
+        if not s.minisign_key:
+            return None
+        from alba_action.signing.minisign_keys import load_secret_key
+
+        return load_secret_key(s.minisign_key.encode(), s.minisign_password, "input 'minisign-key'")
+
+    def _image_signer(self, s: ActionSettings):
+        if not s.sign_key:
+            return None
+        from alba_action.signing.ecdsa_keys import load_signing_key
+
+        password = s.sign_password or self.env.get("COSIGN_PASSWORD", "")
+        return load_signing_key(s.sign_key.encode(), password, "input 'sign-key'")
 
     def _check_result_files(self, s: ActionSettings) -> None:
         for path, what in ((self.env.get("GITHUB_OUTPUT"), "GITHUB_OUTPUT"),

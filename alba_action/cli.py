@@ -54,6 +54,13 @@ def _add_group(sub, kind: str, help_: str) -> None:
                       help="drop the tag `latest` when this version is older than a release already on a target")
     if kind == "container":
         _image_flags(push)
+        push.add_argument("--sign-key", type=Path, default=None, metavar="FILE",
+                          help="sign the index and every platform manifest (cosign key or PKCS#8 P-256 PEM; "
+                               "password from ALBA_SIGN_PASSWORD or COSIGN_PASSWORD)")
+    else:
+        push.add_argument("--minisign-key", type=Path, default=None, metavar="FILE",
+                          help="sign the checksums file and every file with this minisign secret key "
+                               "(password from ALBA_MINISIGN_PASSWORD)")
     ls = group.add_parser("ls", help="list tags, newest first")
     _common(ls, "NAME")
     ls.add_argument("target", metavar="TARGET")
@@ -99,6 +106,14 @@ def parser() -> argparse.ArgumentParser:
     tags.add_argument("--flavor", action="append", default=[], metavar="LINE", help="a metadata-action flavor line")
     tags.add_argument("--sep-tags", default=None, metavar="SEP",
                       help="print only the tags, joined by SEP (as metadata-action's `tags` output), instead of JSON")
+    ver = sub.add_parser("verify", help="check a published release: files, manifests, blobs, checksums, signatures")
+    ver.add_argument("-t", "--tag", dest="refs", action="append", default=[], metavar="NAME:TAG", required=True)
+    ver.add_argument("source", metavar="SOURCE", help="the public https:// URL, s3://…, file://… or docker://…")
+    ver.add_argument("--key", action="append", default=[], type=Path, metavar="FILE",
+                     help="a public key (minisign .pub or PEM), recognised by its content (repeatable)")
+    ver.add_argument("--insecure", action="store_true", help="plain HTTP to a docker:// registry")
+    ver.add_argument("--json", action="store_true", help="print the report on stdout")
+    ver.add_argument("-q", "--quiet", action="store_true", help="only the summary")
     sub.add_parser("action", help="run the CI step from INPUT_*/PLUGIN_*/ALBA_* variables (as entrypoint.py does)")
     return p
 
@@ -118,14 +133,39 @@ def push_request(args: argparse.Namespace, env: Mapping[str, str], cwd: Path):
     if static:
         return PublishRequest(name, tuple(tags), static_dir=args.src_dir, static_targets=tuple(args.targets),
                               dry_run=args.dry_run, options=run_options(env, parallel=args.jobs),
-                              latest_guard=args.latest_guard)
+                              latest_guard=args.latest_guard, minisign=_minisign(args.minisign_key, env))
     index, manifest = parse_annotations(args.annotation)
     annotations = {**image_annotations(context_from_env(env, cwd)), **index}
     image = ImageOptions(args.compression, args.fmt, args.max_uncompressed_size, args.insecure, args.chunked,
                          annotations, manifest)
     return PublishRequest(name, tuple(tags), container_dir=args.src_dir, container_targets=tuple(args.targets),
                           image=image, dry_run=args.dry_run, options=run_options(env, parallel=args.jobs),
-                          latest_guard=args.latest_guard)
+                          latest_guard=args.latest_guard, image_signer=_image_signer(args.sign_key, env))
+
+
+def _key_file(path: Path, flag: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{flag} {path}: cannot read it ({err.strerror})", f"give {flag} a readable key file") from None
+
+
+def _minisign(path: Path | None, env: Mapping[str, str]):
+    if path is None:
+        return None
+    from alba_action.signing.minisign_keys import load_secret_key
+
+    return load_secret_key(_key_file(path, "--minisign-key"), env.get("ALBA_MINISIGN_PASSWORD", ""),
+                           f"--minisign-key {path}")
+
+
+def _image_signer(path: Path | None, env: Mapping[str, str]):
+    if path is None:
+        return None
+    from alba_action.signing.ecdsa_keys import load_signing_key
+
+    password = env.get("ALBA_SIGN_PASSWORD") or env.get("COSIGN_PASSWORD", "")
+    return load_signing_key(_key_file(path, "--sign-key"), password, f"--sign-key {path}")
 
 
 def push(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
@@ -160,7 +200,28 @@ def manage(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str])
                          quiet_json=args.json)
 
 
+def run_verify(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
+    from alba_action.settings import run_options
+    from alba_action.verify.checks import load_keys
+    from alba_action.verify.command import verify
+
+    keys = load_keys([(str(p), _key_file(p, "--key")) for p in args.key])
+    report = verify(args.source, args.refs[0], keys, reporter, run_options(env), args.insecure)
+    if report.problems:
+        raise VerifyFailed(report)
+    return report.to_json()
+
+
+class VerifyFailed(AlbaError):
+    def __init__(self, report) -> None:
+        super().__init__(f"{report.name}:{report.tag} at {report.source}: {len(report.problems)} problems "
+                         f"(listed above)", "do not use this release; publish it again or find who changed it")
+        self.report = report
+
+
 def run(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
+    if args.kind == "verify":
+        return run_verify(args, reporter, env)
     if args.kind == "tags":
         from alba_action.tags.command import tags_command
 
@@ -187,6 +248,8 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
             raise InputError(f"--keep {args.keep}: must be 0 or more", "pass --keep N with N ≥ 0")
         result = run(args, reporter, env)
     except AlbaError as err:
+        if isinstance(err, VerifyFailed) and args.json:
+            print(json.dumps(err.report.to_json(), indent=2))
         print(f"{type(err).__name__}: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:

@@ -27,6 +27,7 @@ from alba_action.images.model import Manifest, PlatformImage
 from alba_action.report.progress import Reporter
 from alba_action.request import PublishRequest
 from alba_action.static import publish as static_publish
+from alba_action.static.checksums import check_signable
 from alba_action.static.scan import PlatformFolder, scan
 from alba_action.targets.base import ImageRepository, Store
 from alba_action.targets.open import open_store
@@ -95,6 +96,8 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
     with trace.section("check inputs and targets"):
         targets = open_targets(req, mounts)
         folders = scan(req.static_dir) if req.static_dir else None
+        if folders and req.minisign:
+            check_signable(folders)
         if not req.dry_run:
             for target in targets.all():
                 trace.reporter.log(f"target {target.url}")
@@ -110,12 +113,13 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
         for store in targets.stores:
             with trace.section(f"static files → {store.url}"):
                 done = static_publish.push(store, req.name, list(result.tags), req.static_dir, folders,
-                                           trace.reporter, req.dry_run)
+                                           trace.reporter, req.dry_run, req.minisign)
             result.static.append(done.to_json())
             result.done.append(f"static files of {req.name}:{req.tags[0]} → {store.url}")
         for repo, tags in targets.repositories:
             with trace.section(f"container image → {repo.url}"):
-                done = image_publish.push(repo, tags, images, index, trace.reporter, req.dry_run)
+                done = image_publish.push(repo, tags, images, index, trace.reporter, req.dry_run, req.image_signer,
+                                          _reference(req, repo))
             result.containers.append(done.to_json())
             result.done.append(f"container image {done.digest} → {done.target}")
     return result
@@ -139,6 +143,14 @@ def guard_latest(req: PublishRequest, targets: Targets, result: PublishResult, r
     if not result.tags:
         raise InputError("the latest guard dropped `latest`, the only tag of this run",
                          "add a version tag, or publish without the latest guard")
+
+
+def _reference(req: PublishRequest, repo) -> str:
+    """What a signature names: a registry's own host/repository; for a static registry, the
+    public host the bucket is served at when known, else the name alone."""
+    if hasattr(repo, "reference"):
+        return repo.reference
+    return f"{req.image.public_host}/{repo.name}" if req.image.public_host else repo.name
 
 
 @contextmanager

@@ -17,8 +17,9 @@ from alba_action.settings import PREFIXES, ActionSettings, env_names
 
 # Inputs given as repeatable flags (one value each), joined one per line for the settings.
 LISTS = {"static-target", "container-targets", "tags", "flavor", "annotations"}
-FLAGS = {"insecure", "dry-run", "latest-guard"}
-SECRETS = {"registry-password", "aws-secret-access-key", "aws-session-token"}  # environment only
+FLAGS = {"insecure", "dry-run", "latest-guard", "verify"}
+SECRETS = {"registry-password", "aws-secret-access-key", "aws-session-token",  # environment only
+           "minisign-key", "minisign-password", "sign-key", "sign-password"}
 
 
 def _inputs() -> list[str]:

@@ -81,6 +81,7 @@ class ImageOptions:
     # Index annotations: the images and these decide the index digest, never the tags.
     annotations: Mapping[str, str] = field(default_factory=dict)
     manifest_annotations: Mapping[str, str] = field(default_factory=dict)
+    public_host: str = ""  # where a static registry is served (signatures name HOST/NAME)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "annotations", MappingProxyType(dict(self.annotations)))
@@ -103,6 +104,9 @@ class PublishRequest:
     options: RunOptions = RunOptions()
     # Drop `latest` when this version is older than a release already published on a target.
     latest_guard: bool = False
+    # Unlocked signing keys (signing/): minisign for static files, ECDSA P-256 for images.
+    minisign: object | None = field(default=None, repr=False)
+    image_signer: object | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", tuple(dict.fromkeys(self.tags)))

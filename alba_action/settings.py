@@ -28,8 +28,9 @@ PREFIXES = ("INPUT_", "PLUGIN_", "ALBA_")
 INTERNAL = {"ALBA_SETTLE_SECONDS", "ALBA_CACHE_DIR", "ALBA_NOW", "ALBA_GC_GRACE_SECONDS", "ALBA_RETRY_BUDGET_SECONDS",
             "ALBA_REQUEST_TIMEOUT_SECONDS", "ALBA_MULTIPART_THRESHOLD",
             "ALBA_REGISTRY_USERNAME", "ALBA_REGISTRY_PASSWORD"}
-SECRET_INPUTS = ("registry-password", "aws-secret-access-key", "aws-session-token")
-SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ALBA_REGISTRY_PASSWORD")
+SECRET_INPUTS = ("registry-password", "aws-secret-access-key", "aws-session-token", "minisign-key",
+                 "minisign-password", "sign-key", "sign-password")
+SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ALBA_REGISTRY_PASSWORD", "COSIGN_PASSWORD")
 
 
 def env_names(name: str) -> list[str]:
@@ -75,6 +76,11 @@ class ActionSettings(BaseSettings):
     annotations: str = _input("annotations", "")
     latest_guard: bool = _input("latest-guard", False)
     jobs: int | None = _input("jobs", None)
+    minisign_key: str = _input("minisign-key", "", repr=False)
+    minisign_password: str = _input("minisign-password", "", repr=False)
+    sign_key: str = _input("sign-key", "", repr=False)
+    sign_password: str = _input("sign-password", "", repr=False)
+    verify: bool = _input("verify", False)
     sep_tags: str = _input("sep-tags", "\n")
     sep_labels: str = _input("sep-labels", "\n")
     sep_annotations: str = _input("sep-annotations", "\n")

@@ -67,12 +67,14 @@ def test_push_writes_the_seed_layout_and_trace(moto, bucket, tmp_path):
 
 
 def assert_golden_tag_document(data: bytes) -> None:
-    """The golden bytes, then only the `published` field added after them: readers of the
-    original layout see the same fields in the same order."""
+    """The golden bytes, then only alba's optional fields after them (`published`,
+    `checksums`): readers of the original layout see the same fields in the same order."""
     golden = (GOLDEN / "static_tag_0.9.json").read_bytes().strip()
-    assert data.startswith(golden[:-1] + b',"published":"') and data.endswith(b'Z"}'), data
-    assert re.fullmatch(rb'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z',
-                        data[len(golden) - 1 + len(b',"published":"'):-2])
+    assert data.startswith(golden[:-1] + b',"published":"'), data
+    doc = json.loads(data)
+    assert list(doc) == ["flavors", "published", "checksums"]
+    assert re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z", doc["published"])
+    assert doc["checksums"]["path"] == "SHA256SUMS" and doc["checksums"]["digest"].startswith("sha256:")
 
 
 def test_file_target_matches_golden_bytes(tmp_path):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from alba_action.errors import InputError
 from alba_action.report.progress import Reporter
+from alba_action.containers.attachments import is_attachment, subject_of
 from alba_action.releases import gc_victims, newest_first as by_publication
 from alba_action.targets.base import ManagedRegistry
 
@@ -20,6 +21,7 @@ class GcResult:
     kept_tags: list[str] = field(default_factory=list)
     deleted_manifests: list[str] = field(default_factory=list)
     deleted_blobs: list[str] = field(default_factory=list)
+    removed_attachments: list[str] = field(default_factory=list)  # signatures, referrers of removed images
     # Unreferenced, but younger than the grace period: perhaps a push under way.
     kept_young: dict[str, int] = field(default_factory=dict)
     grace_seconds: float | None = None
@@ -38,8 +40,9 @@ def _static(repo) -> ManagedRegistry:
 
 
 def newest_first(repo: ManagedRegistry) -> list[str]:
-    """A tag is published when its object is written (the commit point): that time orders them."""
-    return by_publication(repo.tag_times())
+    """Release tags (not signatures or referrers), newest first: a tag is published when its
+    object is written (the commit point), and that time orders them."""
+    return by_publication({t: when for t, when in repo.tag_times().items() if not is_attachment(t)})
 
 
 def ls(repo) -> dict:
@@ -73,6 +76,7 @@ def gc(repo, keep: int, include_releases: bool, reporter: Reporter, dry_run: boo
     result = rm(repo, victims, reporter, dry_run) if victims else GcResult(repo.name, repo.url, dry_run=dry_run)
     result.kept_tags = [t for t in tags if t not in victims]
     manifests, blobs = mark(repo, result.kept_tags)
+    result.removed_attachments = _attachments(repo, manifests, blobs, reporter, dry_run)
     sweep = _Sweep(repo, reporter, dry_run, grace_seconds)
     result.deleted_manifests = sweep("manifests", manifests, repo.delete_manifest)
     result.deleted_blobs = sweep("blobs", blobs, repo.delete_blob)
@@ -81,6 +85,26 @@ def gc(repo, keep: int, include_releases: bool, reporter: Reporter, dry_run: boo
         reporter.log(f"kept {sweep.young['manifests']} manifests and {sweep.young['blobs']} blobs that no tag "
                      f"reaches but are younger than the grace period ({grace_seconds:g} s; --grace 0 sweeps them)")
     return result
+
+
+def _attachments(repo: ManagedRegistry, manifests: set[str], blobs: set[str], reporter: Reporter,
+                 dry_run: bool) -> list[str]:
+    """Attachment tags live and die with their subject: kept (and marked) while a kept tag
+    reaches it, removed with it otherwise."""
+    removed = []
+    for tag in sorted(t for t in repo.list_tags() if is_attachment(t)):
+        if subject_of(tag) in manifests:
+            more_manifests, more_blobs = mark(repo, [tag])
+            manifests |= more_manifests
+            blobs |= more_blobs
+            continue
+        reporter.log(f"{'would delete' if dry_run else 'deleted'} {tag} (its image is gone)")
+        if not dry_run:
+            repo.delete_manifest(tag)
+        removed.append(tag)
+    if removed and not dry_run:
+        repo.write_tag_list()
+    return removed
 
 
 class _Sweep:

@@ -23,6 +23,7 @@ class ContainerResult:
     pushed_blobs: list[str] = field(default_factory=list)
     existing_blobs: list[str] = field(default_factory=list)
     unchanged_tags: list[str] = field(default_factory=list)
+    signatures: list[dict] = field(default_factory=list)
     dry_run: bool = False
 
     def to_json(self) -> dict:
@@ -54,7 +55,9 @@ def describe(images: list[PlatformImage], index: Manifest, repo, tags: list[str]
 
 
 def push(repo, tags: list[str], images: list[PlatformImage], index: Manifest, reporter: Reporter,
-         dry_run: bool = False) -> ContainerResult:
+         dry_run: bool = False, signer=None, reference: str = "") -> ContainerResult:
+    """`signer`: sign the index and every platform manifest as `reference` (default: the
+    repository's own name), before any tag makes the image visible."""
     result = describe(images, index, repo, tags, dry_run)
     reporter.log(f"-- push to {repo.url} --")
     if dry_run:
@@ -64,6 +67,10 @@ def push(repo, tags: list[str], images: list[PlatformImage], index: Manifest, re
     for image in images:
         _put_manifest(repo, image.manifest, f"manifest {image.platform}", reporter)
     _put_manifest(repo, index, "index", reporter)
+    if signer is not None:
+        ref = reference or getattr(repo, "reference", repo.name)
+        for manifest in [index, *(i.manifest for i in images)]:
+            result.signatures.append(_sign(repo, manifest.digest, signer, ref, reporter))
     for tag in tags:  # the commit point: only now can a reader see the new content
         if repo.manifest_digest(tag) == index.digest:
             result.unchanged_tags.append(tag)
@@ -103,6 +110,28 @@ def _push_blobs(repo, blobs: list[tuple[Blob, str]], reporter: Reporter, result:
     with ThreadPoolExecutor(PARALLEL_BLOBS) as pool:
         for future in [pool.submit(one, item) for item in blobs]:
             future.result()  # a failed blob stops the push before any manifest is written
+
+
+def _sign(repo, digest: str, signer, reference: str, reporter: Reporter) -> dict:
+    """Add our signature of `digest` under its `sha256-<hex>.sig` tag, keeping others'."""
+    from alba_action.containers import signatures as sigs
+    from alba_action.signing.ecdsa_keys import load_public_key
+
+    tag = sigs.signature_image([], digest).tag
+    current = repo.get_manifest(tag)
+    layers = sigs.existing_layers(current[0] if current else None, repo.get_blob)
+    body = sigs.payload(reference, digest)
+    if sigs.already_signed(layers, body, load_public_key(signer.public_pem)):
+        reporter.log(f"[signature] {tag} unchanged")
+        return {"subject": digest, "tag": tag, "digest": sigs.sha256_bytes(current[0])}
+    image = sigs.signature_image([*layers, sigs.sign_layer(signer, reference, digest)], digest)
+    for data, media_type in [(image.config, sigs.OCI_CONFIG), *((p, sigs.PAYLOAD_TYPE) for p in image.payloads)]:
+        blob_digest = sigs.sha256_bytes(data)
+        if not repo.blob_exists(blob_digest):
+            repo.put_blob(blob_digest, len(data), media_type, None, data)
+    repo.put_manifest(tag, image.manifest, sigs.OCI_MANIFEST)
+    reporter.log(f"[signature] {tag} -> signed {digest} as {reference}")
+    return {"subject": digest, "tag": tag, "digest": image.digest}
 
 
 def _put_manifest(repo, manifest: Manifest, label: str, reporter: Reporter) -> None:

@@ -33,18 +33,25 @@ def dumps(doc: dict) -> bytes:
     return compact_json(doc)
 
 
-def tag_document(flavors: list[PlatformFolder], published: str | None = None) -> dict:
+def tag_document(flavors: list[PlatformFolder], published: str | None = None, extra: dict | None = None,
+                 signed: bool = False) -> dict:
+    """The original fields in their order, then alba's optional ones: `published`, and
+    `checksums` / per-resource `signature` (docs/formats.md)."""
+    def resource(r) -> dict:
+        out = {"path": r.path, "size": r.size, "digest": r.digest}
+        if signed:
+            out["signature"] = r.path + ".minisig"
+        return out
+
     doc: dict = {
         "flavors": [
-            {
-                "resources": [{"path": r.path, "size": r.size, "digest": r.digest} for r in f.resources],
-                "platform": f.platform.to_json(),
-            }
+            {"resources": [resource(r) for r in f.resources], "platform": f.platform.to_json()}
             for f in flavors
         ]
     }
     if published:
         doc["published"] = published
+    doc.update(extra or {})
     return doc
 
 

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from alba_action.report.progress import Reporter
-from alba_action.static import catalog, plan
+from alba_action.signing.minisign_keys import MinisignSigner
+from alba_action.static import catalog, checksums, plan
 from alba_action.static.scan import PlatformFolder
 from alba_action.targets.base import Body, Store
 
@@ -25,6 +26,7 @@ class StaticResult:
     unchanged: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    signatures: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
     kept_young: int = 0  # gc: files no tag lists, kept because younger than the grace period
     grace_seconds: float | None = None
@@ -41,7 +43,7 @@ def content_type(path: str) -> str:
 
 
 def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[PlatformFolder],
-         reporter: Reporter, dry_run: bool = False) -> StaticResult:
+         reporter: Reporter, dry_run: bool = False, signer: MinisignSigner | None = None) -> StaticResult:
     """Publish SRC_DIR, already scanned into `flavors` (so a bad layout fails before any
     target is written), under every tag. The pipeline calls this once per target."""
     uploads = plan.uploads(name, tags, flavors)
@@ -62,13 +64,26 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
     _upload_files(store, [u for u in uploads if u.key not in skip], src_dir, reporter)
     published = plan.publication_times(tags, datetime.now(timezone.utc))
     for tag in tags:
-        doc = plan.dumps(plan.tag_document(flavors, published[tag]))
+        objects, fields = checksums.extras(name, tag, flavors, signer)
+        _upload_extras(store, objects, reporter)
+        result.signatures += [o.key for o in objects if o.key.endswith(".minisig")]
+        doc = plan.dumps(plan.tag_document(flavors, published[tag], fields, signed=signer is not None))
         store.put(plan.tag_key(name, tag), Body(data=doc), plan.JSON, plan.NO_CACHE)
         reporter.log(f"tag -> {plan.tag_key(name, tag)}")
     conditionals = catalog.conditional_writes(store, plan.tag_key(name, tags[-1]), doc)
     catalog.update(store, name, conditionals=conditionals)
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
+
+
+def _upload_extras(store: Store, objects: list[checksums.Extra], reporter: Reporter) -> None:
+    def one(o: checksums.Extra) -> None:
+        store.put(o.key, Body(data=o.data), o.content_type, plan.FILE_CACHE)
+        reporter.log(f"{o.key.rsplit('/', 1)[-1]} -> {o.key}")
+
+    with ThreadPoolExecutor(PARALLEL_FILES) as pool:
+        for future in [pool.submit(one, o) for o in objects]:
+            future.result()
 
 
 def _already_there(store, name: str, tags: list[str], uploads: list[plan.Upload]) -> list[plan.Upload]:

@@ -88,6 +88,9 @@ class ImageRepository(Protocol):
         progress: ProgressCallback | None = None,
     ) -> BlobPut: ...
 
+    def get_blob(self, digest: str) -> bytes | None:
+        """A small blob's bytes (a config, a signature payload), or None when missing."""
+
     def get_manifest(self, ref: str) -> tuple[bytes, str] | None:
         """The manifest's exact bytes and media type, or None when missing."""
 

@@ -223,6 +223,20 @@ class OciRegistry:
             return False
         raise self.error(response, f"mount of blob {digest} from {from_repo}")
 
+    @property
+    def reference(self) -> str:
+        """The repository as `docker pull` names it (what a signature identifies)."""
+        host = "index.docker.io" if self.host == "registry-1.docker.io" else self.host
+        return f"{host}/{self.name}"
+
+    def get_blob(self, digest: str) -> bytes | None:
+        response = self.client.send("GET", self.v2_url(f"blobs/{digest}"))
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self.error(response, f"GET blob {digest}")
+        return response.content
+
     def _manifest_request(self, method: str, ref: str):
         """GET or HEAD a manifest: the response, or None when the registry has no such ref."""
         response = self.client.send(method, self.v2_url(f"manifests/{ref}"),

@@ -42,6 +42,10 @@ class StaticRegistry:
         self.store.put(self.blob_key(digest), body, "application/octet-stream", IMMUTABLE, progress=progress)
         return "pushed"
 
+    def get_blob(self, digest: str) -> bytes | None:
+        got = self.store.get(self.blob_key(digest))
+        return got[0] if got else None
+
     def get_manifest(self, ref: str) -> tuple[bytes, str] | None:
         got = self.store.get(self.manifest_key(ref))
         if got is None:

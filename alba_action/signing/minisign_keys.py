@@ -1,0 +1,77 @@
+"""minisign keys and signatures, with py-minisign (Frank Denis's format, his co-authored library)."""
+
+from __future__ import annotations
+
+import minisign
+
+from alba_action.errors import InputError
+
+SIGNATURE_SUFFIX = ".minisig"
+
+
+class MinisignSigner:
+    """An unlocked minisign secret key. Ed25519 signatures are deterministic: the same file
+    and comment give the same .minisig on every run (a re-run uploads nothing new)."""
+
+    def __init__(self, key: "minisign.SecretKey") -> None:
+        self._key = key
+        self.public_key = key.get_public_key()
+
+    def __repr__(self) -> str:
+        return f"MinisignSigner(key id {self.key_id})"
+
+    @property
+    def key_id(self) -> str:
+        return bytes(self.public_key.to_base64()).decode()[2:14]
+
+    def sign(self, data, trusted_comment: str) -> bytes:
+        """`data`: bytes or a binary file (read in pieces: prehashed signatures)."""
+        signature = self._key.sign(data, prehash=True, trusted_comment=trusted_comment,
+                                   untrusted_comment="signature from alba (minisign secret key)")
+        return bytes(signature) + b"\n"
+
+
+def load_secret_key(data: bytes, password: str, source: str) -> MinisignSigner:
+    """`data`: the key file's content (as CI secrets hold it). `source` names the input."""
+    try:
+        key = minisign.SecretKey.from_bytes(data.strip() + b"\n" if b"\n" in data.strip() else data)
+    except Exception:  # py-minisign raises ParseError and friends; the message may quote the key
+        raise InputError(f"{source}: not a minisign secret key",
+                         "give the content of the key file `minisign -G` wrote (minisign.key), not the .pub") from None
+    if key.is_encrypted() and not password:
+        raise InputError(f"{source}: the minisign key is encrypted and no password was given",
+                         "set ALBA_MINISIGN_PASSWORD (input minisign-password)")
+    try:
+        key.decrypt(password)
+    except Exception:
+        raise InputError(f"{source}: wrong password for the minisign key",
+                         "check ALBA_MINISIGN_PASSWORD (input minisign-password)") from None
+    return MinisignSigner(key)
+
+
+def load_public_key(data: bytes) -> "minisign.PublicKey | None":
+    """A minisign public key (the .pub file or its base64 line), None when `data` is not one."""
+    lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("untrusted comment:"):
+            continue
+        try:
+            return minisign.PublicKey.from_base64(line)
+        except Exception:
+            return None
+    return None
+
+
+def verify(public_keys: list, data: bytes, signature: bytes) -> str | None:
+    """The trusted comment when one of the keys verifies `signature` over `data`, else None."""
+    try:
+        sig = minisign.Signature.from_bytes(signature)
+    except Exception:
+        return None
+    for key in public_keys:
+        try:
+            key.verify(data, sig)
+            return sig.trusted_comment
+        except Exception:
+            continue
+    return None
