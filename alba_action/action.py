@@ -66,13 +66,19 @@ class Step:
                                      s.public_url, s.registry_public_url, s.dry_run)
         doc["latest_dropped"] = self.result.latest_dropped
         doc["annotations"] = dict(request.image.annotations)
+        if s.verify and not s.dry_run:
+            from alba_action.verify.command import verify_published
+
+            with self.log.group("verify what was published"):
+                doc["verify"] = verify_published(request, doc, s.public_url, s.registry_public_url, self.reporter)
         return doc
 
     def request(self, s: ActionSettings, tags: TagResult, ctx) -> PublishRequest:
         """The inputs as one PublishRequest: what `alba publish` and the CLI build from flags."""
         index, manifest = parse_annotations(s.annotations.splitlines(), flag="input 'annotations'")
         image = ImageOptions(s.compression, s.format, s.max_uncompressed_size, s.insecure, False,
-                             {**image_annotations(ctx, tags.version), **index}, manifest)
+                             {**image_annotations(ctx, tags.version), **index}, manifest,
+                             public_host=s.registry_public_url.split("://", 1)[-1].split("/", 1)[0])
         options = run_options(
             self.env, parallel=s.jobs, registry_username=s.registry_username, registry_password=Secret(s.registry_password) if
             s.registry_password else None,

@@ -284,3 +284,28 @@ def test_container_ls_and_gc_treat_signatures_as_attachments(moto, bucket, keys,
         Bucket=name, Prefix="v2/app/manifests/").get("Contents", [])]
     assert sum(1 for k in left if k.endswith(".sig")) == 3 and "2" in left and "1" not in left
     assert run_alba("verify", "-t", "app:2", url, "--key", keys["ec.pub"]).returncode == 0
+
+
+def test_the_step_signs_from_secret_inputs_and_verifies_through_the_website(moto, bucket, website, registry_open,
+                                                                            keys, tmp_path):
+    from test_action_e2e import assert_secret_nowhere, github_env, run_entrypoint, workspace  # noqa: F401
+
+    from alba_action.report.outputs import parse_outputs
+
+    name, url = bucket
+    ws = tmp_path / "ws"
+    tree(ws)
+    nix_images(ws / "docker")
+    inputs = {"name": "tool", "static-dir": "df", "static-target": url, "container-dir": "docker",
+              "container-targets": f"{url}\n{registry_open.url('step/tool')}", "tags": "type=semver,pattern={{version}}",
+              "minisign-key": keys["enc.key"].read_text(), "minisign-password": PASSWORD,
+              "sign-key": keys["ec.cosign.key"].read_text(), "sign-password": PASSWORD, "verify": "true",
+              "public-url": f"http://{website}", "registry-public-url": f"http://{website}"}
+    proc = run_entrypoint(ws, github_env(ws, **inputs))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json.loads(parse_outputs((tmp_path / "github_output").read_text())["json"])
+    assert [r["ok"] for r in out["verify"]] == [True, True]  # the website (files and image), the registry
+    assert sum(r["checked"]["signatures"] for r in out["verify"]) >= 3 + 3 + 3
+    assert "Verified" in (tmp_path / "summary.md").read_text()
+    for secret in (PASSWORD, keys["enc.key"].read_text().splitlines()[1], keys["ec.cosign.key"].read_text().splitlines()[1]):
+        assert_secret_nowhere(secret, proc, tmp_path / "summary.md", tmp_path / "github_output")

@@ -63,6 +63,10 @@ def success_markdown(doc: dict) -> str:
         lines += static_section(result)
     for result in doc["containers"]:
         lines += container_section(result)
+    for report in doc.get("verify") or []:
+        c = report["checked"]
+        lines.append(f"Verified {_code(report['source'])}: {c['files']} files, {c['manifests']} manifests, "
+                     f"{c['blobs']} blobs, {c['signatures']} signatures — all good")
     return "\n".join(lines) + "\n"
 
 
