@@ -61,6 +61,11 @@ def _add_group(sub, kind: str, help_: str) -> None:
         push.add_argument("--minisign-key", type=Path, default=None, metavar="FILE",
                           help="sign the checksums file and every file with this minisign secret key "
                                "(password from ALBA_MINISIGN_PASSWORD)")
+        push.add_argument("--no-page", dest="page", action="store_false",
+                          help="do not write the download pages (df-dist-v1/NAME/index.html, df-dist-v1/index.html)")
+        page = group.add_parser("page", help="rewrite the download pages of a name")
+        _common(page, "NAME")
+        page.add_argument("target", metavar="TARGET")
     ls = group.add_parser("ls", help="list tags, newest first")
     _common(ls, "NAME")
     ls.add_argument("target", metavar="TARGET")
@@ -133,7 +138,8 @@ def push_request(args: argparse.Namespace, env: Mapping[str, str], cwd: Path):
     if static:
         return PublishRequest(name, tuple(tags), static_dir=args.src_dir, static_targets=tuple(args.targets),
                               dry_run=args.dry_run, options=run_options(env, parallel=args.jobs),
-                              latest_guard=args.latest_guard, minisign=_minisign(args.minisign_key, env))
+                              latest_guard=args.latest_guard, minisign=_minisign(args.minisign_key, env),
+                              pages=args.page)
     index, manifest = parse_annotations(args.annotation)
     annotations = {**image_annotations(context_from_env(env, cwd)), **index}
     image = ImageOptions(args.compression, args.fmt, args.max_uncompressed_size, args.insecure, args.chunked,

@@ -24,6 +24,7 @@ from alba_action.containers import publish as image_publish
 from alba_action.containers.repository import open_repository
 from alba_action.errors import InputError
 from alba_action.images.model import Manifest, PlatformImage
+from alba_action.pages.publish import write_pages
 from alba_action.report.progress import Reporter
 from alba_action.request import PublishRequest
 from alba_action.static import publish as static_publish
@@ -122,6 +123,10 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
                                           _reference(req, repo))
             result.containers.append(done.to_json())
             result.done.append(f"container image {done.digest} → {done.target}")
+        if req.pages and not req.dry_run:
+            for store, done in zip(targets.stores, result.static):
+                with trace.section(f"download pages → {store.url}"):
+                    done["pages"] = write_pages(store, req.name, trace.reporter, _image_ref(req))
     return result
 
 
@@ -143,6 +148,10 @@ def guard_latest(req: PublishRequest, targets: Targets, result: PublishResult, r
     if not result.tags:
         raise InputError("the latest guard dropped `latest`, the only tag of this run",
                          "add a version tag, or publish without the latest guard")
+
+
+def _image_ref(req: PublishRequest) -> str:
+    return f"{req.image.public_host}/{req.name}" if req.image.public_host else ""
 
 
 def _reference(req: PublishRequest, repo) -> str:

@@ -18,6 +18,7 @@ from alba_action.settings import PREFIXES, ActionSettings, env_names
 # Inputs given as repeatable flags (one value each), joined one per line for the settings.
 LISTS = {"static-target", "container-targets", "tags", "flavor", "annotations"}
 FLAGS = {"insecure", "dry-run", "latest-guard", "verify"}
+NEGATED = {"page"}  # true by default: a --no-… flag
 SECRETS = {"registry-password", "aws-secret-access-key", "aws-session-token",  # environment only
            "minisign-key", "minisign-password", "sign-key", "sign-password"}
 
@@ -36,6 +37,8 @@ def add_publish_parser(sub) -> None:
         flag = f"--{name}"
         if name in FLAGS:
             p.add_argument(flag, action="store_true", help=f"input '{name}'")
+        elif name in NEGATED:
+            p.add_argument(f"--no-{name}", dest=name, action="store_false", help=f"input '{name}: false'")
         elif name in LISTS:
             singular = {"container-targets": "--container-target", "annotations": "--annotation"}.get(name)
             flags = [flag, singular] if singular else [flag]
@@ -53,6 +56,8 @@ def publish_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, s
         value = getattr(args, name.replace("-", "_"), None)
         if name in FLAGS:
             value = "true" if value else None
+        elif name in NEGATED:
+            value = None if value else "false"
         elif name in LISTS:
             value = "\n".join(value) if value else None
         if value is not None:

@@ -107,6 +107,7 @@ class PublishRequest:
     # Unlocked signing keys (signing/): minisign for static files, ECDSA P-256 for images.
     minisign: object | None = field(default=None, repr=False)
     image_signer: object | None = field(default=None, repr=False)
+    pages: bool = True  # static publishes (re)write df-dist-v1/NAME/index.html and df-dist-v1/index.html
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", tuple(dict.fromkeys(self.tags)))
@@ -121,6 +122,9 @@ class PublishRequest:
             raise InputError("no name given", "add -t NAME:TAG (e.g. -t albatros:0.9)")
         for tag in self.tags:
             check_tag(tag)
+        if self.static_dir is not None and "index.html" in (self.name, *self.tags):
+            raise InputError("index.html is the download page's key, not a name or tag for static files",
+                             "choose another name or tag")
         if self.static_dir is not None and not self.static_targets:
             raise InputError("static files but no static target", "name at least one s3:// or file:// target")
         if self.container_dir is not None and not self.container_targets:

@@ -81,6 +81,7 @@ class ActionSettings(BaseSettings):
     sign_key: str = _input("sign-key", "", repr=False)
     sign_password: str = _input("sign-password", "", repr=False)
     verify: bool = _input("verify", False)
+    page: bool = _input("page", True)
     sep_tags: str = _input("sep-tags", "\n")
     sep_labels: str = _input("sep-labels", "\n")
     sep_annotations: str = _input("sep-annotations", "\n")

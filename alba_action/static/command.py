@@ -17,6 +17,9 @@ def run_static(action: str, refs: list[str], target: str, reporter: Reporter, op
         if not quiet_json:
             for tag in result.tags:
                 print(tag)
+    elif action == "page":
+        result = manage.page(store, refs, reporter)
+        reporter.log("✅ pages written")
     elif action == "rm":
         result = manage.rm(store, refs, reporter, dry_run)
         reporter.log("✅ dry run: nothing deleted" if dry_run else "✅ rm succeeded")

@@ -8,6 +8,7 @@ from alba_action.errors import InputError
 from alba_action.names import parse_refs
 from alba_action.releases import gc_victims
 from alba_action.report.progress import Reporter
+from alba_action.pages import publish as pages
 from alba_action.static import catalog, plan
 from alba_action.static.publish import StaticResult
 
@@ -81,9 +82,24 @@ def _remove(store, name: str, tags: list[str], reporter: Reporter, dry_run: bool
         return result
     catalog.update(store, name, remove=set(tags))  # readers stop seeing the tags first
     reporter.log(f"manifest -> {plan.name_key(name)} (removed {', '.join(tags)})")
+    if pages.has_pages(store, name):
+        pages.write_pages(store, name, reporter)  # before the files go: no page links a deleted file
     for key in result.deleted:
         store.delete(key)
         reporter.log(f"deleted {key}")
+    return result
+
+
+def page(store, refs: list[str], reporter: Reporter) -> StaticResult:
+    """`alba static page`: rewrite the download pages alone."""
+    name, _ = parse_refs(refs, need_tag=False, single=True)
+    store.check()
+    tags, _, exists = catalog.read_tags(store, name)
+    if not exists:
+        raise InputError(f"-t {name}: nothing published under this name on {store.url}",
+                         "publish it first with `alba static push`")
+    result = StaticResult(name, store.url, tags)
+    result.documents = pages.write_pages(store, name, reporter)
     return result
 
 

@@ -116,6 +116,6 @@ def published_files(tag_doc: bytes) -> dict[tuple[str, str], tuple[int, str]]:
 def tag_of(key: str, name: str) -> str | None:
     """The tag whose document `key` is (`df-dist-v1/NAME/TAG`), else None."""
     prefix = f"{ROOT}/{name}/"
-    if key.startswith(prefix) and "/" not in key[len(prefix):]:
-        return key[len(prefix):]
+    if key.startswith(prefix) and "/" not in key[len(prefix):] and key[len(prefix):] != "index.html":
+        return key[len(prefix):]  # index.html is the download page, not a tag
     return None

@@ -46,7 +46,7 @@ def probe_conditionals(store: Store, key: str, data: bytes, content_type: str = 
 
 
 def converge(store: Store, key: str, *, read: Callable[[], Stored[T]], wanted: Callable[[Stored[T]], T],
-             encode: Callable[[T], bytes], conditionals: str = "rejected") -> T:
+             encode: Callable[[T], bytes], conditionals: str = "rejected", content_type: str = JSON) -> T:
     """Make `key` hold `wanted(current)`, whatever concurrent writers do; the value finally read back."""
     for _ in range(ROUNDS):
         current = read()
@@ -54,7 +54,7 @@ def converge(store: Store, key: str, *, read: Callable[[], Stored[T]], wanted: C
         if target == current.value:
             return target  # already right: a re-run writes nothing and waits for nothing
         try:
-            _write(store, key, encode(target), current, conditionals)
+            _write(store, key, encode(target), current, conditionals, content_type)
         except ConflictError:
             time.sleep(random.uniform(0.05, 0.3))
             continue
@@ -67,9 +67,9 @@ def converge(store: Store, key: str, *, read: Callable[[], Stored[T]], wanted: C
                       "run the command again; everything the document lists is in place")
 
 
-def _write(store: Store, key: str, data: bytes, current: Stored, conditionals: str) -> None:
+def _write(store: Store, key: str, data: bytes, current: Stored, conditionals: str, content_type: str) -> None:
     headers = conditionals != "rejected"
     exists = current.value is not None
-    store.put(key, Body(data=data), JSON, NO_CACHE,
+    store.put(key, Body(data=data), content_type, NO_CACHE,
               if_match=current.etag if headers and exists else None,
               if_none_match=headers and not exists)

@@ -1,0 +1,1 @@
+"""Download pages: `df-dist-v1/NAME/index.html` and `df-dist-v1/index.html`."""

@@ -1,0 +1,78 @@
+"""Write the download pages from the stored documents, converging like the name document:
+each page is a deterministic function of the documents present, rewritten until what is
+stored matches them, so the last writer of a race always leaves the right page."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from alba_action.containers.attachments import is_attachment
+from alba_action.pages.render import NamePage, TagView, index_page, name_page
+from alba_action.report.progress import Reporter
+from alba_action.static import catalog, plan
+from alba_action.targets.base import Store
+from alba_action.targets.converge import Stored, converge
+
+HTML = "text/html; charset=utf-8"
+PAGE = "index.html"  # a reserved name: no tag and no name may be called so
+
+
+def name_page_key(name: str) -> str:
+    return f"{plan.ROOT}/{name}/{PAGE}"
+
+
+def index_page_key() -> str:
+    return f"{plan.ROOT}/{PAGE}"
+
+
+def render_name(store: Store, name: str, image_ref: str = "") -> bytes:
+    tags, _, _ = catalog.read_tags(store, name)
+
+    def doc(tag: str) -> TagView | None:
+        got = store.get(plan.tag_key(name, tag))
+        try:
+            return TagView(tag, json.loads(got[0])) if got else None
+        except ValueError:
+            return None
+
+    with ThreadPoolExecutor(8) as pool:
+        views = [v for v in pool.map(doc, tags) if v is not None]  # never a tag whose document is gone
+    got = store.get(f"v2/{name}/tags/list")
+    try:
+        images = [t for t in (json.loads(got[0]).get("tags") or []) if not is_attachment(t)] if got else []
+    except ValueError:
+        images = []
+    return name_page(NamePage(name, views, sorted(images, key=lambda t: (t != "latest", t)), image_ref))
+
+
+def render_index(store: Store) -> bytes:
+    names = sorted({n for key in store.list(f"{plan.ROOT}/", shallow=True)
+                    if "/" not in (n := key[len(plan.ROOT) + 1:]) and n != PAGE and not n.endswith(".json")})
+    rows = []
+    for name in names:
+        tags, _, exists = catalog.read_tags(store, name)
+        if exists:
+            rows.append((name, tags[0] if tags else None, len(tags)))
+    return index_page(rows)
+
+
+def _converge_page(store: Store, key: str, render) -> None:
+    def read() -> Stored[bytes]:
+        got = store.get(key)
+        return Stored(got[0] if got else None, got[1] if got else None)
+
+    converge(store, key, read=read, wanted=lambda _: render(), encode=lambda data: data, content_type=HTML)
+
+
+def write_pages(store: Store, name: str, reporter: Reporter, image_ref: str = "") -> list[str]:
+    """The name's page, then the index of every name; returns the keys written."""
+    _converge_page(store, name_page_key(name), lambda: render_name(store, name, image_ref))
+    reporter.log(f"page -> {name_page_key(name)}")
+    _converge_page(store, index_page_key(), lambda: render_index(store))
+    reporter.log(f"page -> {index_page_key()}")
+    return [name_page_key(name), index_page_key()]
+
+
+def has_pages(store: Store, name: str) -> bool:
+    return store.exists(name_page_key(name))
