@@ -91,7 +91,8 @@ class Step:
             container_dir=self._dir(s.container_dir, "container-dir") if s.container_dir else None,
             container_targets=tuple(self._rel(u) for u in s.container_target_list),
             version=tags.version, image=image, dry_run=s.dry_run, options=options, latest_guard=s.latest_guard,
-            minisign=self._minisign(s), image_signer=self._image_signer(s), pages=s.page)
+            minisign=self._minisign(s), image_signer=self._image_signer(s), pages=s.page,
+            provenance=s.provenance, context=ctx)
 
     def _minisign(self, s: ActionSettings):
         if not s.minisign_key:

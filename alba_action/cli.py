@@ -48,6 +48,8 @@ def _add_group(sub, kind: str, help_: str) -> None:
     _common(push, "NAME:TAG")
     push.add_argument("src_dir", type=Path, metavar="SRC_DIR")
     push.add_argument("targets", nargs="+", metavar="TARGET", help="one or more targets, each published in turn")
+    push.add_argument("--provenance", action=argparse.BooleanOptionalAction, default=None,
+                      help="attach SLSA provenance (default: on in a CI — GitHub, Forgejo, Woodpecker, Drone — off locally)")
     push.add_argument("--jobs", type=int, default=None, metavar="N",
                       help="transfers in flight per target (default 8; alba halves it while a store throttles)")
     push.add_argument("--latest-guard", action="store_true",
@@ -130,6 +132,7 @@ def push_request(args: argparse.Namespace, env: Mapping[str, str], cwd: Path):
     from alba_action.settings import run_options
 
     static = args.kind == "static"
+    ctx = context_from_env(env, cwd)
     registries_only = all(t.startswith("docker://") for t in args.targets)
     if args.refs or not registries_only:
         name, tags = parse_refs(args.refs, need_tag=True, single=static)
@@ -139,14 +142,15 @@ def push_request(args: argparse.Namespace, env: Mapping[str, str], cwd: Path):
         return PublishRequest(name, tuple(tags), static_dir=args.src_dir, static_targets=tuple(args.targets),
                               dry_run=args.dry_run, options=run_options(env, parallel=args.jobs),
                               latest_guard=args.latest_guard, minisign=_minisign(args.minisign_key, env),
-                              pages=args.page)
+                              pages=args.page, provenance=args.provenance, context=ctx)
     index, manifest = parse_annotations(args.annotation)
-    annotations = {**image_annotations(context_from_env(env, cwd)), **index}
+    annotations = {**image_annotations(ctx), **index}
     image = ImageOptions(args.compression, args.fmt, args.max_uncompressed_size, args.insecure, args.chunked,
                          annotations, manifest)
     return PublishRequest(name, tuple(tags), container_dir=args.src_dir, container_targets=tuple(args.targets),
                           image=image, dry_run=args.dry_run, options=run_options(env, parallel=args.jobs),
-                          latest_guard=args.latest_guard, image_signer=_image_signer(args.sign_key, env))
+                          latest_guard=args.latest_guard, image_signer=_image_signer(args.sign_key, env),
+                          provenance=args.provenance, context=ctx)
 
 
 def _key_file(path: Path, flag: str) -> bytes:

@@ -23,7 +23,9 @@ from typing import ContextManager, Iterator, Protocol
 from alba_action.containers import publish as image_publish
 from alba_action.containers.repository import open_repository
 from alba_action.errors import InputError
+from alba_action.attest import plan as attest_plan, sbom
 from alba_action.images.model import Manifest, PlatformImage
+from alba_action.images.platforms import find_archives
 from alba_action.pages.publish import write_pages
 from alba_action.report.progress import Reporter
 from alba_action.request import PublishRequest
@@ -99,6 +101,9 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
         folders = scan(req.static_dir) if req.static_dir else None
         if folders and req.minisign:
             check_signable(folders)
+        static_sboms = sbom.static_sboms(req.static_dir, [f.platform for f in folders]) if folders else []
+        image_sboms = (sbom.image_sboms(req.container_dir, [p for p, _ in find_archives(req.container_dir)])
+                       if req.container_dir else [])
         if not req.dry_run:
             for target in targets.all():
                 trace.reporter.log(f"target {target.url}")
@@ -114,13 +119,15 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
         for store in targets.stores:
             with trace.section(f"static files → {store.url}"):
                 done = static_publish.push(store, req.name, list(result.tags), req.static_dir, folders,
-                                           trace.reporter, req.dry_run, req.minisign)
+                                           trace.reporter, req.dry_run, req.minisign,
+                                           attest_plan.static_attachments(req, folders, static_sboms))
             result.static.append(done.to_json())
             result.done.append(f"static files of {req.name}:{req.tags[0]} → {store.url}")
         for repo, tags in targets.repositories:
             with trace.section(f"container image → {repo.url}"):
                 done = image_publish.push(repo, tags, images, index, trace.reporter, req.dry_run, req.image_signer,
-                                          _reference(req, repo))
+                                          _reference(req, repo),
+                                          attest_plan.image_referrers(req, images, index, tags, image_sboms))
             result.containers.append(done.to_json())
             result.done.append(f"container image {done.digest} → {done.target}")
         if req.pages and not req.dry_run:

@@ -108,6 +108,8 @@ class PublishRequest:
     minisign: object | None = field(default=None, repr=False)
     image_signer: object | None = field(default=None, repr=False)
     pages: bool = True  # static publishes (re)write df-dist-v1/NAME/index.html and df-dist-v1/index.html
+    provenance: bool | None = None  # None: on in a CI, off locally
+    context: object | None = field(default=None, repr=False)  # where we run (context.Context), for provenance
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", tuple(dict.fromkeys(self.tags)))

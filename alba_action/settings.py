@@ -82,6 +82,7 @@ class ActionSettings(BaseSettings):
     sign_password: str = _input("sign-password", "", repr=False)
     verify: bool = _input("verify", False)
     page: bool = _input("page", True)
+    provenance: bool | None = _input("provenance", None)
     sep_tags: str = _input("sep-tags", "\n")
     sep_labels: str = _input("sep-labels", "\n")
     sep_annotations: str = _input("sep-annotations", "\n")

@@ -92,7 +92,7 @@ def test_action_yml_maps_every_input_into_the_composite_step():
 
 def test_action_yml_outputs():
     outs = _action()["outputs"]
-    assert set(outs) == {"version", "tags", "labels", "annotations", "digest", "digests", "urls", "json"}
+    assert set(outs) == {"version", "tags", "labels", "annotations", "attestations", "digest", "digests", "urls", "json"}
     for name, spec in outs.items():
         assert spec["value"] == f"${{{{ steps.alba.outputs.{name} }}}}"
         assert spec["description"]

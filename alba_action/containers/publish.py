@@ -24,6 +24,7 @@ class ContainerResult:
     existing_blobs: list[str] = field(default_factory=list)
     unchanged_tags: list[str] = field(default_factory=list)
     signatures: list[dict] = field(default_factory=list)
+    referrers: list[dict] = field(default_factory=list)
     dry_run: bool = False
 
     def to_json(self) -> dict:
@@ -55,7 +56,7 @@ def describe(images: list[PlatformImage], index: Manifest, repo, tags: list[str]
 
 
 def push(repo, tags: list[str], images: list[PlatformImage], index: Manifest, reporter: Reporter,
-         dry_run: bool = False, signer=None, reference: str = "") -> ContainerResult:
+         dry_run: bool = False, signer=None, reference: str = "", referrers=()) -> ContainerResult:
     """`signer`: sign the index and every platform manifest as `reference` (default: the
     repository's own name), before any tag makes the image visible."""
     result = describe(images, index, repo, tags, dry_run)
@@ -71,6 +72,11 @@ def push(repo, tags: list[str], images: list[PlatformImage], index: Manifest, re
         ref = reference or getattr(repo, "reference", repo.name)
         for manifest in [index, *(i.manifest for i in images)]:
             result.signatures.append(_sign(repo, manifest.digest, signer, ref, reporter))
+    if referrers:
+        from alba_action.attest.referrers import attach
+
+        for subject, attachments in referrers:
+            result.referrers += attach(repo, subject, attachments, reporter)
     for tag in tags:  # the commit point: only now can a reader see the new content
         if repo.manifest_digest(tag) == index.digest:
             result.unchanged_tags.append(tag)

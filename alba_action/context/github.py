@@ -98,5 +98,8 @@ def github_context(env: Mapping[str, str], provider: str, **common) -> Context:
         repo_url=repo_url,
         commit_date=_commit_timestamp(payload, sha),
         run_url=_run_url(env, provider, repo_url),
+        workflow=env.get("GITHUB_WORKFLOW", ""),
+        run_id=env.get("GITHUB_RUN_NUMBER" if provider == "forgejo" else "GITHUB_RUN_ID", ""),
+        run_attempt=env.get("GITHUB_RUN_ATTEMPT", ""),
         **common,
     )

@@ -48,6 +48,10 @@ class Context:
     commit_date: str = ""  # ISO 8601 UTC: org.opencontainers.image.created
     commit_date_is_now: bool = False  # no commit time was found: the clock stood in
     run_url: str = ""
+    workflow: str = ""  # workflow or pipeline name
+    run_id: str = ""
+    run_attempt: str = ""
+    run_started: str = ""  # ISO 8601 UTC when the CI gives it, else ""
     now: datetime = field(default_factory=utc_now)
     short_sha_length: int = 7  # DOCKER_METADATA_SHORT_SHA_LENGTH
 

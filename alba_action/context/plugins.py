@@ -74,6 +74,9 @@ def _build(provider: str, events: dict, v: dict, common: dict) -> Context:
         server_url=v["server"] or _server(v["repo_url"]),
         repo_url=v["repo_url"].removesuffix(".git"),
         run_url=v["run_url"],
+        workflow=v.get("workflow", ""),
+        run_id=v.get("run_id", ""),
+        run_started=_epoch(v.get("started", "")),
         **common,
     )
 
@@ -95,6 +98,9 @@ def woodpecker_context(env: Mapping[str, str], **common) -> Context:
         "server": get("CI_FORGE_URL", "").rstrip("/"),
         "default_branch": get("CI_REPO_DEFAULT_BRANCH", ""),
         "run_url": get("CI_PIPELINE_URL", get("CI_BUILD_LINK", "")),
+        "workflow": get("CI_WORKFLOW_NAME", ""),
+        "run_id": get("CI_PIPELINE_NUMBER", get("CI_BUILD_NUMBER", "")),
+        "started": get("CI_PIPELINE_STARTED", get("CI_PIPELINE_CREATED", "")),
     }
     return _build("woodpecker", WOODPECKER_EVENTS, values, common)
 
@@ -115,5 +121,17 @@ def drone_context(env: Mapping[str, str], **common) -> Context:
         "server": "",
         "default_branch": get("DRONE_REPO_BRANCH", ""),
         "run_url": get("DRONE_BUILD_LINK", ""),
+        "workflow": get("DRONE_STAGE_NAME", ""),
+        "run_id": get("DRONE_BUILD_NUMBER", ""),
+        "started": get("DRONE_BUILD_STARTED", ""),
     }
     return _build("drone", DRONE_EVENTS, values, common)
+
+
+def _epoch(text: str) -> str:
+    """Woodpecker and Drone give start times as Unix seconds."""
+    from datetime import datetime, timezone
+
+    if not text.strip().isdigit():
+        return ""
+    return datetime.fromtimestamp(int(text), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

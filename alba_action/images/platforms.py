@@ -70,8 +70,8 @@ def find_archives(src_dir: Path) -> list[tuple[Platform, Path]]:
         raise InputError(f"{src_dir}: not a directory", "give the folder that holds one image archive per platform")
     found: dict[Platform, Path] = {}
     for path in sorted(src_dir.iterdir()):
-        if path.name.startswith("."):
-            continue
+        if path.name.startswith(".") or path.name.endswith((".spdx.json", ".cdx.json")):
+            continue  # SBOMs beside the archives: attest/sbom.py reads and checks them
         plat_text = _input_name(path)
         if plat_text is None:
             kind = "folder (no oci-layout file inside)" if path.is_dir() else "file"

@@ -66,6 +66,13 @@ def build_document(name: str, tag_result: dict, static: list[dict], containers: 
     }
 
 
+def attestations(doc: dict) -> list[dict]:
+    """Every attachment published: referrers of images, files under static tags."""
+    out = [{"target": r["target"], **a} for r in doc.get("containers", []) for a in r.get("referrers", [])]
+    out += [{"target": r["target"], **a} for r in doc.get("static", []) for a in r.get("attachments", [])]
+    return out
+
+
 def step_outputs(doc: dict, sep_tags: str = "\n", sep_labels: str = "\n", sep_annotations: str = "\n") -> dict[str, str]:
     """metadata-action's outputs (`version`, `tags`, `labels`, `annotations`, joined by the
     sep-* inputs) and ours: the index digest, per-platform digests, URLs, everything as JSON."""
@@ -75,6 +82,7 @@ def step_outputs(doc: dict, sep_tags: str = "\n", sep_labels: str = "\n", sep_an
         "tags": sep_tags.join(doc["tags"]),
         "labels": sep_labels.join(f"{k}={v}" for k, v in sorted(annotations.items())),
         "annotations": sep_annotations.join(f"index:{k}={v}" for k, v in sorted(annotations.items())),
+        "attestations": json.dumps(attestations(doc), sort_keys=True),
         "digest": doc["digest"],
         "digests": json.dumps(doc["digests"], sort_keys=True),
         "urls": "\n".join(doc["urls"]),

@@ -63,6 +63,14 @@ def success_markdown(doc: dict) -> str:
         lines += static_section(result)
     for result in doc["containers"]:
         lines += container_section(result)
+    attached = [a for r in doc["containers"] for a in r.get("referrers", [])]
+    attached += [a for r in doc["static"] for a in r.get("attachments", [])]
+    if attached:
+        lines += ["### Provenance and SBOMs", "", "| kind | digest | attached to |", "|---|---|---|"]
+        for a in attached:
+            kind = a.get("artifactType") or a.get("mediaType", "")
+            lines.append(f"| {_code(kind)} | {_code(a['digest'])} | {_code(a.get('subject') or a.get('path', ''))} |")
+        lines.append("")
     for report in doc.get("verify") or []:
         c = report["checked"]
         lines.append(f"Verified {_code(report['source'])}: {c['files']} files, {c['manifests']} manifests, "

@@ -32,7 +32,8 @@ class EcdsaSigner:
         return f"EcdsaSigner(key id {self.key_id})"
 
     def sign(self, payload: bytes) -> bytes:
-        return self._key.sign(payload, ec.ECDSA(hashes.SHA256()))
+        # RFC 6979 deterministic ECDSA: the same payload gives the same signature (re-runs upload nothing).
+        return self._key.sign(payload, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
 
 
 def load_signing_key(data: bytes, password: str, source: str) -> EcdsaSigner:

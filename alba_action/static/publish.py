@@ -27,6 +27,7 @@ class StaticResult:
     documents: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
+    attachments: list[dict] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
     kept_young: int = 0  # gc: files no tag lists, kept because younger than the grace period
     grace_seconds: float | None = None
@@ -43,7 +44,9 @@ def content_type(path: str) -> str:
 
 
 def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[PlatformFolder],
-         reporter: Reporter, dry_run: bool = False, signer: MinisignSigner | None = None) -> StaticResult:
+         reporter: Reporter, dry_run: bool = False, signer: MinisignSigner | None = None,
+         attest=None) -> StaticResult:
+    """`attest(tag)`: the attachments (provenance, SBOMs) to store under `TAG/_alba/`."""
     """Publish SRC_DIR, already scanned into `flavors` (so a bad layout fails before any
     target is written), under every tag. The pipeline calls this once per target."""
     uploads = plan.uploads(name, tags, flavors)
@@ -65,6 +68,11 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
     published = plan.publication_times(tags, datetime.now(timezone.utc))
     for tag in tags:
         objects, fields = checksums.extras(name, tag, flavors, signer)
+        attached = attest(tag) if attest else []
+        objects += [checksums.Extra(f"{plan.tag_key(name, tag)}/{a.path}", a.data, a.media_type) for a in attached]
+        if attached:
+            fields["attachments"] = [a.entry() for a in attached]
+            result.attachments += [{"tag": tag, **a.entry()} for a in attached]
         _upload_extras(store, objects, reporter)
         result.signatures += [o.key for o in objects if o.key.endswith(".minisig")]
         doc = plan.dumps(plan.tag_document(flavors, published[tag], fields, signed=signer is not None))

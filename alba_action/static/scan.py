@@ -43,6 +43,8 @@ def scan(src_dir: Path) -> list[PlatformFolder]:
         _need_dir(os_dir, root, "an <os> folder")
         _known(os_dir, root, os_dir.name, KNOWN_OS, "os")
         for arch_dir in _children(os_dir):
+            if arch_dir.is_file() and arch_dir.name.endswith((".spdx.json", ".cdx.json")):
+                continue  # an SBOM beside its platform folder: attest/sbom.py reads and checks it
             _need_dir(arch_dir, root, "an <arch> folder")
             _known(arch_dir, root, arch_dir.name, KNOWN_ARCH, "architecture")
             flavors.extend(_platform_folders(root, os_dir.name, arch_dir))

@@ -67,6 +67,13 @@ class StaticRegistry:
         cache = IMMUTABLE if ref.startswith("sha256:") else NO_CACHE
         self.store.put(self.manifest_key(ref), Body(data=data), media_type, cache)
 
+    def put_referrers(self, digest: str, index: bytes) -> None:
+        """`GET /v2/NAME/referrers/DIGEST` of the OCI 1.1 API, precomputed."""
+        key = f"{self.base}/referrers/{digest}"
+        got = self.store.get(key)
+        if not got or got[0] != index:
+            self.store.put(key, Body(data=index), "application/vnd.oci.image.index.v1+json", NO_CACHE)
+
     def delete_manifest(self, ref: str) -> None:
         self.store.delete(self.manifest_key(ref))
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 from alba_action.containers.attachments import signature_tag
+from alba_action.attest.provenance import PAYLOAD_TYPE, pae
 from alba_action.containers.signatures import SIGNATURE_ANNOTATION
 from alba_action.digest import sha256_bytes
 from alba_action.signing import ecdsa_keys, minisign_keys
@@ -72,7 +73,34 @@ def check_static(source, report: Report, keys: Keys) -> bool:
             listed[rel] = resource.get("digest")
             _check_file(source, report, keys, base, rel, resource)
     _check_checksums(source, report, keys, base, doc.get("checksums"), listed)
+    for a in doc.get("attachments", []):
+        data = source.get(f"{base}/{a['path']}")
+        if data is None or sha256_bytes(data) != a.get("digest"):
+            report.problems.append(f"{base}/{a['path']}: " + ("missing" if data is None else "sha256 differs"))
+        elif a.get("artifactType") == PAYLOAD_TYPE:
+            _check_provenance(report, keys, f"{base}/{a['path']}", data, set(listed.values()))
     return True
+
+
+def _check_provenance(report: Report, keys: Keys, where: str, envelope: bytes, digests: set[str]) -> None:
+    """The DSSE envelope's signature (with the ECDSA keys given) and that its subjects are
+    exactly what was published."""
+    report.checked["signatures"] += 1
+    try:
+        env = json.loads(envelope)
+        payload = base64.b64decode(env["payload"])
+        statement = json.loads(payload)
+        subjects = {"sha256:" + s["digest"]["sha256"] for s in statement["subject"]}
+    except (ValueError, KeyError, TypeError):
+        report.problems.append(f"{where}: not a DSSE envelope of an in-toto statement")
+        return
+    if subjects != digests:
+        report.problems.append(f"{where}: its subjects do not match the published digests")
+    if keys.ecdsa:
+        signed = any(ecdsa_keys.verify(keys.ecdsa, pae(env["payloadType"], payload), base64.b64decode(s["sig"]))
+                     for s in env.get("signatures", []))
+        if not signed:
+            report.problems.append(f"{where}: the provenance is not signed by the given key(s)")
 
 
 def _check_file(source, report: Report, keys: Keys, base: str, rel: str, resource: dict) -> None:
@@ -132,6 +160,8 @@ def check_image(source, report: Report, keys: Keys) -> bool:
     doc = json.loads(index)
     digest = sha256_bytes(index)
     _check_image_signature(source, report, keys, digest)
+    _check_referrers(source, report, keys, digest,
+                     {digest} | {c["digest"] for c in doc.get("manifests", [])})
     for child in doc.get("manifests", []) or [{"digest": digest}]:
         data = index if child["digest"] == digest else source.manifest(name, child["digest"])
         report.checked["manifests"] += 1
@@ -163,6 +193,25 @@ def _check_blob(source, report: Report, name: str, blob: dict | None, where: str
         report.problems.append(f"blob {blob['digest']} of {where}: missing")
     elif len(data) != blob["size"] or sha256_bytes(data) != blob["digest"]:
         report.problems.append(f"blob {blob['digest']} of {where}: wrong size or digest")
+
+
+def _check_referrers(source, report: Report, keys: Keys, digest: str, digests: set[str]) -> None:
+    raw = source.manifest(report.name, digest.replace(":", "-"))
+    if raw is None:
+        return
+    for ref in json.loads(raw).get("manifests", []):
+        if ref.get("artifactType") != PAYLOAD_TYPE:
+            continue
+        manifest = source.manifest(report.name, ref["digest"])
+        if manifest is None:
+            report.problems.append(f"referrer {ref['digest']} of {digest}: missing")
+            continue
+        layer = json.loads(manifest)["layers"][0]
+        data = source.blob(report.name, layer["digest"])
+        if data is None:
+            report.problems.append(f"provenance blob {layer['digest']}: missing")
+            continue
+        _check_provenance(report, keys, f"provenance {ref['digest']}", data, digests)
 
 
 def _check_image_signature(source, report: Report, keys: Keys, digest: str) -> None:
