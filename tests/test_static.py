@@ -54,7 +54,8 @@ def test_push_writes_the_seed_layout_and_trace(moto, bucket, tmp_path):
     lines = r.stderr.splitlines()
     for plat in ("386", "amd64", "arm", "arm64"):
         assert any(l.startswith(f"df/linux/{plat}/albatros -> df-dist-v1/albatros/0.9/linux/{plat}/albatros (") for l in lines)
-    assert lines[-3:] == ["tag -> df-dist-v1/albatros/0.9", "manifest -> df-dist-v1/albatros", "✅ push succeeded"]
+    assert lines[-5:] == ["tag -> df-dist-v1/albatros/0.9", "manifest -> df-dist-v1/albatros",
+                          "page -> df-dist-v1/albatros/index.html", "page -> df-dist-v1/index.html", "✅ push succeeded"]
     assert "\x1b" not in r.stderr and "\r" not in r.stderr  # CI logs: no control characters
     tag_doc = get(moto, name, "df-dist-v1/albatros/0.9")
     assert tag_doc["ContentType"] == "application/json" and tag_doc["CacheControl"] == "no-cache"
@@ -257,7 +258,7 @@ def test_gc_keeps_newest_and_releases(moto, bucket, tmp_path, include_releases, 
     r = run_alba("static", "gc", "-t", "a", "--keep", "2", *extra, url, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(get(moto, name, "df-dist-v1/a")["Body"].read())["tags"] == expected
-    left = {k.split("/")[2] for k in keys(moto, name) if k.count("/") >= 2}
+    left = {k.split("/")[2] for k in keys(moto, name) if k.count("/") >= 2 and not k.endswith("index.html")}
     assert left == set(expected)
 
 
