@@ -38,6 +38,8 @@ def _image_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--insecure", action="store_true", help="plain HTTP to a docker:// registry")
     p.add_argument("--chunked", action="store_true",
                    help="docker:// targets: upload blobs in 64 MiB PATCH chunks (automatic above 256 MiB)")
+    p.add_argument("--cache-max-size", type=_size, default=None, metavar="SIZE",
+                   help="cap the image cache (default ALBA_CACHE_MAX_SIZE or 10G); least recently used images go first")
     p.add_argument("--annotation", action="append", default=[], metavar="[index:|manifest:]KEY=VALUE",
                    help="an OCI annotation on the index (default) or on each platform manifest (repeatable)")
 
@@ -148,7 +150,8 @@ def push_request(args: argparse.Namespace, env: Mapping[str, str], cwd: Path):
     image = ImageOptions(args.compression, args.fmt, args.max_uncompressed_size, args.insecure, args.chunked,
                          annotations, manifest)
     return PublishRequest(name, tuple(tags), container_dir=args.src_dir, container_targets=tuple(args.targets),
-                          image=image, dry_run=args.dry_run, options=run_options(env, parallel=args.jobs),
+                          image=image, dry_run=args.dry_run,
+                          options=run_options(env, parallel=args.jobs, cache_max_bytes=args.cache_max_size),
                           latest_guard=args.latest_guard, image_signer=_image_signer(args.sign_key, env),
                           provenance=args.provenance, context=ctx)
 

@@ -179,7 +179,8 @@ def loaded_images(req: PublishRequest, reporter: Reporter) -> Iterator[list[Plat
     with tempfile.TemporaryDirectory(prefix="alba-") as workdir:
         kwargs = {"max_uncompressed": opts.max_uncompressed} if opts.max_uncompressed else {}
         images = load_images(req.container_dir, compression=opts.compression, fmt=opts.fmt,
-                             workdir=Path(workdir), cache_dir=req.options.cache_dir, log=reporter.log, **kwargs)
+                             workdir=Path(workdir), cache_dir=req.options.cache_dir, log=reporter.log,
+                             cache_max_bytes=req.options.cache_max_bytes, **kwargs)
         yield images
 
 

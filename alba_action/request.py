@@ -53,6 +53,7 @@ class RunOptions:
     parallel: int = 8  # transfers in flight per target (fewer while a store throttles)
     multipart_threshold: int = 128 << 20  # S3 files from this size go in 16 MiB parts
     cache_dir: Path | None = None  # image cache; None: none (a temporary folder per run)
+    cache_max_bytes: int = 10 << 30  # least recently used images are evicted beyond this
     registry_username: str = ""
     registry_password: Secret = Secret("")
     docker_config: Path | None = None  # config.json with `auths` and credential helpers

@@ -26,7 +26,7 @@ DEFAULT_TARGET = "file://./alba-public"
 PREFIXES = ("INPUT_", "PLUGIN_", "ALBA_")
 # Variables other parts of alba read; ALBA_* but not action inputs.
 INTERNAL = {"ALBA_SETTLE_SECONDS", "ALBA_CACHE_DIR", "ALBA_NOW", "ALBA_GC_GRACE_SECONDS", "ALBA_RETRY_BUDGET_SECONDS",
-            "ALBA_REQUEST_TIMEOUT_SECONDS", "ALBA_MULTIPART_THRESHOLD",
+            "ALBA_REQUEST_TIMEOUT_SECONDS", "ALBA_MULTIPART_THRESHOLD", "ALBA_CACHE_MAX_SIZE",
             "ALBA_REGISTRY_USERNAME", "ALBA_REGISTRY_PASSWORD"}
 SECRET_INPUTS = ("registry-password", "aws-secret-access-key", "aws-session-token", "minisign-key",
                  "minisign-password", "sign-key", "sign-password")
@@ -206,6 +206,7 @@ def run_options(env: Mapping[str, str], **given: Any) -> RunOptions:
         "request_timeout_seconds": number("ALBA_REQUEST_TIMEOUT_SECONDS", 10.0) or 10.0,
         "multipart_threshold": parse_size(env.get("ALBA_MULTIPART_THRESHOLD") or "128M"),
         "cache_dir": Path(cache),
+        "cache_max_bytes": parse_size(env.get("ALBA_CACHE_MAX_SIZE") or "10G"),
         "registry_username": env.get("ALBA_REGISTRY_USERNAME", ""),
         "registry_password": Secret(env.get("ALBA_REGISTRY_PASSWORD", "")),
         "docker_config": Path(docker) / "config.json" if docker else Path(home) / ".docker" / "config.json",

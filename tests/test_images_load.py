@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import gzip
 import json
 import shutil
@@ -186,3 +187,31 @@ def test_docker_format_uses_docker_media_types(tmp_path):
     assert doc["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
     assert doc["config"]["mediaType"] == "application/vnd.docker.container.image.v1+json"
     assert {layer["mediaType"] for layer in doc["layers"]} == {"application/vnd.docker.image.rootfs.diff.tar.gzip"}
+
+
+def test_the_image_cache_keeps_under_its_cap_least_recently_used_first(tmp_path):
+    from servers import alba_env, run_alba
+
+    from imagefixtures import make_layer_tar, write_nix_archive
+
+    cache = tmp_path / "cache"
+    env = alba_env(ALBA_CACHE_DIR=str(cache))
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder, size in ((old, 200_000), (new, 300_000)):  # random: it stays that big compressed
+        folder.mkdir()
+        for arch in ("amd64", "arm64"):
+            write_nix_archive(folder / f"linux.{arch}.tar.gz", Platform("linux", arch),
+                              [make_layer_tar({"big": os.urandom(size)})])
+    first = run_alba("container", "push", "-t", "a:1", old, f"file://{tmp_path / 'out'}", env=env)
+    assert first.returncode == 0 and "evicted" not in first.stderr, first.stderr
+    second = run_alba("container", "push", "-t", "a:2", "--cache-max-size", "700K", new, f"file://{tmp_path / 'out'}",
+                      env=env)
+    assert second.returncode == 0, second.stderr
+    assert "image cache: evicted 2 least recently used images" in second.stderr
+    entries = list((cache / "v1/entries").glob("*.json"))
+    assert len(entries) == 2  # this run's two platforms stay
+    size = sum(p.stat().st_size for p in (cache / "v1/blobs/sha256").iterdir())
+    assert size <= 700 * 1024
+    again = run_alba("container", "push", "-t", "a:2", "--cache-max-size", "700K", new, f"file://{tmp_path / 'out'}",
+                     env=env)
+    assert again.stderr.count("cached") >= 2 and "evicted" not in again.stderr, again.stderr

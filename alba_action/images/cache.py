@@ -84,7 +84,9 @@ class Cache:
 
     def get(self, key: str) -> CachedImage | None:
         try:
-            doc = json.loads((self.entries / f"{key}.json").read_text())
+            entry = self.entries / f"{key}.json"
+            doc = json.loads(entry.read_text())
+            os.utime(entry)  # last use: the size cap evicts the least recently used first
             config_path = self.store.path_for(doc["config"])
             config_data = config_path.read_bytes()
             if sha256_bytes(config_data) != doc["config"]:

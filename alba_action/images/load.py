@@ -47,6 +47,7 @@ def load_images(
     max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED,
     cache_dir: Path | None = None,
     log: Log = print_to_stderr,
+    cache_max_bytes: int | None = None,
 ) -> list[PlatformImage]:
     check_options(compression, fmt)
     inputs = find_archives(src_dir)
@@ -60,6 +61,14 @@ def load_images(
         for (platform, path), digest in zip(inputs, digests):
             loader = _Loader(path, platform, compression, store, pool, max_uncompressed)
             images.append(_load_one(loader, cache, fmt, log, digest))
+    if cache is not None and cache_max_bytes is not None:
+        from alba_action.images.cache_prune import prune
+
+        keep = {cache.key(d, p, compression) for (p, _), d in zip(inputs, digests)}
+        evicted, freed = prune(cache, cache_max_bytes, keep)
+        if evicted:
+            log(f"image cache: evicted {evicted} least recently used images ({freed >> 20} MiB) "
+                f"to stay under {cache_max_bytes >> 20} MiB")
     return images
 
 
