@@ -11,7 +11,7 @@ import pytest
 
 from imagefixtures import build_umoci_archive, make_layer_tar, write_nix_archive
 from alba_action.images.model import Platform
-from servers import run_alba
+from servers import alba_env, run_alba
 
 SHARED = make_layer_tar({"etc/shared.txt": b"the same in every platform\n"})
 
@@ -224,3 +224,20 @@ def test_index_created_is_never_the_clock(tmp_path):
     assert first == second
     assert "org.opencontainers.image.created" not in first
     assert first["org.opencontainers.image.revision"] == "0" * 40
+
+
+def test_a_folder_target_links_cached_blobs_but_copies_build_output(tmp_path):
+    """Content-addressed blobs are hard-linked from the image cache (no copy); a user's
+    static files are copied (a rebuild that rewrites them must not change what was published)."""
+    cache = tmp_path / "cache"
+    env = alba_env(ALBA_CACHE_DIR=str(cache))
+    out = tmp_path / "out"
+    r = run_alba("container", "push", "-t", "app:1", nix_images(tmp_path / "docker"), f"file://{out}", env=env)
+    assert r.returncode == 0, r.stderr
+    blobs = [p for p in (out / "v2/app/blobs").iterdir() if p.stat().st_size > 1000]
+    assert blobs and all(p.stat().st_nlink >= 2 for p in blobs)
+    assert all((cache / "v1/blobs/sha256" / p.name.split(":")[1]).stat().st_ino == p.stat().st_ino for p in blobs)
+    (tmp_path / "df/linux/amd64").mkdir(parents=True)
+    (tmp_path / "df/linux/amd64/tool").write_text("built")
+    assert run_alba("static", "push", "-t", "tool:1", tmp_path / "df", f"file://{out}", env=env).returncode == 0
+    assert (out / "df-dist-v1/tool/1/linux/amd64/tool").stat().st_nlink == 1

@@ -26,6 +26,9 @@ class Body:
 
     data: bytes | None = None
     path: Path | None = None
+    # The file never changes (a content-addressed blob): a folder target may hard-link it
+    # instead of copying. Never set for a user's build output, which a rebuild may rewrite.
+    immutable: bool = False
 
     @property
     def size(self) -> int:

@@ -38,7 +38,7 @@ class StaticRegistry:
 
     def put_blob(self, digest, size, media_type, path: Path | None, data: bytes | None,
                  progress: ProgressCallback | None = None) -> BlobPut:
-        body = Body(path=path) if path is not None else Body(data=data)
+        body = Body(path=path, immutable=True) if path is not None else Body(data=data)
         self.store.put(self.blob_key(digest), body, "application/octet-stream", IMMUTABLE, progress=progress)
         return "pushed"
 
