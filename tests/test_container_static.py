@@ -234,9 +234,9 @@ def test_a_folder_target_links_cached_blobs_but_copies_build_output(tmp_path):
     out = tmp_path / "out"
     r = run_alba("container", "push", "-t", "app:1", nix_images(tmp_path / "docker"), f"file://{out}", env=env)
     assert r.returncode == 0, r.stderr
-    blobs = [p for p in (out / "v2/app/blobs").iterdir() if p.stat().st_size > 1000]
-    assert blobs and all(p.stat().st_nlink >= 2 for p in blobs)
-    assert all((cache / "v1/blobs/sha256" / p.name.split(":")[1]).stat().st_ino == p.stat().st_ino for p in blobs)
+    linked = [p for p in (out / "v2/app/blobs").iterdir() if p.stat().st_nlink >= 2]
+    assert len(linked) >= 3  # the layers (two own, one shared); configs are written from memory
+    assert all((cache / "v1/blobs/sha256" / p.name.split(":")[1]).stat().st_ino == p.stat().st_ino for p in linked)
     (tmp_path / "df/linux/amd64").mkdir(parents=True)
     (tmp_path / "df/linux/amd64/tool").write_text("built")
     assert run_alba("static", "push", "-t", "tool:1", tmp_path / "df", f"file://{out}", env=env).returncode == 0
