@@ -71,3 +71,78 @@ def bench_env(**extra: str) -> dict:
     env.update(extra)
     env["PYTHONPATH"] = str(REPO)
     return env
+
+
+class LatencyProxy:
+    """An HTTP proxy in front of moto that waits `delay_ms` before forwarding each request and
+    again before returning its answer (a store that far away), and counts requests by method."""
+
+    def __init__(self, upstream_port: int, delay_ms: float) -> None:
+        import http.client
+        import threading
+        from collections import Counter
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.counts: Counter = Counter()
+        lock = threading.Lock()
+        delay = delay_ms / 1000
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    body = self._chunked()
+                with lock:
+                    proxy.counts[self.command] += 1
+                time.sleep(delay)  # on the way there
+                conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=300)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "transfer-encoding")}
+                if body is not None:
+                    headers["Content-Length"] = str(len(body))
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                conn.close()
+                time.sleep(delay)  # and back
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length"):
+                        self.send_header(k, v)
+                # A HEAD answer carries the object's length, not its own (empty) body's.
+                length = resp.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            def _chunked(self) -> bytes:
+                out = b""
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0], 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        return out
+                    out += self.rfile.read(size)
+                    self.rfile.readline()
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def take_counts(self) -> dict:
+        counts = dict(self.counts)
+        self.counts.clear()
+        return counts
+
+    def stop(self) -> None:
+        self.server.shutdown()

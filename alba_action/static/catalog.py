@@ -42,7 +42,10 @@ def tag_documents(store: Store, name: str) -> set[str]:
 
 
 def conditional_writes(store: Store, key: str, data: bytes) -> str:
-    return probe_conditionals(store, key, data, plan.JSON)
+    """Probed once per store: later documents of the run (pages) use the answer too."""
+    if getattr(store, "conditionals", None) is None:
+        store.conditionals = probe_conditionals(store, key, data, plan.JSON)
+    return store.conditionals
 
 
 class PublicationTimes:

@@ -84,6 +84,12 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
     return result
 
 
+def _parallel(store: Store) -> int:
+    """As many files in flight as the store allows (--jobs; fewer while it throttles)."""
+    budget = getattr(store, "budget", None)
+    return budget.throttle.ceiling if budget is not None else PARALLEL_FILES
+
+
 def _upload_extras(store: Store, objects: list[checksums.Extra], reporter: Reporter) -> None:
     def one(o: checksums.Extra) -> None:
         store.put(o.key, Body(data=o.data), o.content_type, plan.FILE_CACHE)
@@ -128,7 +134,7 @@ def _upload_files(store, uploads, src_dir: Path, reporter: Reporter) -> None:
         with reporter.transfer(_label(u, src_dir), u.size) as progress:
             store.put(u.key, Body(path=Path(u.source)), content_type(u.path), plan.FILE_CACHE, progress=progress)
 
-    with ThreadPoolExecutor(PARALLEL_FILES) as pool:
+    with ThreadPoolExecutor(_parallel(store)) as pool:
         # Largest first: the long transfers overlap the many small ones instead of trailing them.
         for future in [pool.submit(one, u) for u in sorted(uploads, key=lambda u: -u.size)]:
             future.result()  # the first failure stops the push before any document is written

@@ -2,8 +2,8 @@
 tags/list of its tag objects), written so that concurrent writers converge.
 
 Each round reads the document, computes what it should be from the objects present, writes
-it when it differs (If-Match / If-None-Match where the store honours them), lets concurrent
-writers land (a settle time, unless conditional writes are honoured), reads it back and
+it when it differs (If-Match / If-None-Match where the store honours them: then a write that
+succeeds is final), else lets concurrent writers land (a settle time), reads it back and
 checks it against the objects present again. Because the document is a deterministic
 function of what is stored, the last writer always writes the right one, whichever
 writers raced: Garage 1.2 ignores conditional headers, so this must hold without them.
@@ -58,8 +58,11 @@ def converge(store: Store, key: str, *, read: Callable[[], Stored[T]], wanted: C
         except ConflictError:
             time.sleep(random.uniform(0.05, 0.3))
             continue
-        if conditionals != "honoured":
-            time.sleep(store.settle_seconds * random.uniform(0.75, 1.25))
+        if conditionals == "honoured":
+            # Our If-Match write won: nothing changed since we read. A writer that changes the
+            # inputs afterwards rewrites the document itself (and loses its own race to no one).
+            return target
+        time.sleep(store.settle_seconds * random.uniform(0.75, 1.25))
         final = read()
         if final.value is not None and wanted(final) == final.value:
             return final.value
