@@ -53,7 +53,7 @@ def _add_group(sub, kind: str, help_: str) -> None:
     push.add_argument("--provenance", action=argparse.BooleanOptionalAction, default=None,
                       help="attach SLSA provenance (default: on in a CI — GitHub, Forgejo, Woodpecker, Drone — off locally)")
     push.add_argument("--jobs", type=int, default=None, metavar="N",
-                      help="transfers in flight per target (default 8; alba halves it while a store throttles)")
+                      help="requests in flight per target (default 16; alba halves it while a store throttles)")
     push.add_argument("--latest-guard", action="store_true",
                       help="drop the tag `latest` when this version is older than a release already on a target")
     if kind == "container":

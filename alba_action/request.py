@@ -50,7 +50,7 @@ class RunOptions:
     gc_grace_seconds: float = 3600.0  # unreferenced objects younger than this are kept
     retry_budget_seconds: float = 120.0  # waiting allowed for retries, per target
     request_timeout_seconds: float = 10.0  # a small request with no answer by then is retried
-    parallel: int = 8  # transfers in flight per target (fewer while a store throttles)
+    parallel: int = 16  # requests in flight per target (fewer while a store throttles)
     multipart_threshold: int = 128 << 20  # S3 files from this size go in 16 MiB parts
     cache_dir: Path | None = None  # image cache; None: none (a temporary folder per run)
     cache_max_bytes: int = 10 << 30  # least recently used images are evicted beyond this

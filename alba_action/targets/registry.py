@@ -131,7 +131,7 @@ class OciRegistry:
                  docker_config: Path | None = None, retry_budget: float = 120.0,
                  chunked: bool = False, chunk_threshold: int = 256 << 20,
                  chunk_size: int = 64 << 20, tag: str | None = None,
-                 mounts: MountSources | None = None, timeouts: Timeouts = Timeouts(), parallel: int = 8) -> None:
+                 mounts: MountSources | None = None, timeouts: Timeouts = Timeouts(), parallel: int = 16) -> None:
         self.host = f"{host}:{port}" if port else host
         self.name = repo
         self.tag = tag

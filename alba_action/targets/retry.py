@@ -54,7 +54,7 @@ class RetryBudget:
     A host that refuses connections is given up after `unreachable` seconds."""
 
     def __init__(self, total: float = 120.0, unreachable: float = 15.0, base: float = 0.5, cap: float = 20.0,
-                 parallel: int = 8) -> None:
+                 parallel: int = 16) -> None:
         self.total, self.unreachable, self.base, self.cap = total, unreachable, base, cap
         self.spent = 0.0
         self.retries = 0

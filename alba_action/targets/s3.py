@@ -57,7 +57,7 @@ def _config(url: S3Url, read_timeout: float, connect_timeout: float, retries: di
 class S3Store:
     def __init__(self, url: S3Url, *, settle_seconds: float = 0.4, access_key_id: str = "",
                  secret_access_key: str = "", session_token: str = "", profile: str = "",
-                 retry_budget: float = 120.0, timeouts: Timeouts = Timeouts(), parallel: int = 8,
+                 retry_budget: float = 120.0, timeouts: Timeouts = Timeouts(), parallel: int = 16,
                  multipart_threshold: int = MULTIPART_THRESHOLD) -> None:
         """Keys given here win; otherwise boto3's standard chain (environment, ~/.aws, …)."""
         self.target = url
@@ -93,7 +93,7 @@ class S3Store:
         with self._lock:
             if self._transfer is None:
                 config = TransferConfig(multipart_threshold=self.multipart_threshold, multipart_chunksize=PART,
-                                        max_concurrency=self.budget.throttle.ceiling)
+                                        max_concurrency=min(8, self.budget.throttle.ceiling))  # parts are held in memory
                 self._transfer = TransferManager(client, config)
             return self._transfer
 
