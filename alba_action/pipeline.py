@@ -34,7 +34,7 @@ from alba_action.static.checksums import check_signable
 from alba_action.static.scan import PlatformFolder, scan
 from alba_action.targets.base import ImageRepository, Store
 from alba_action.targets.open import open_store
-from alba_action.targets.registry import MountSources
+from alba_action.targets.mounts import MountSources
 
 
 class Trace(Protocol):

@@ -6,8 +6,7 @@ from alba_action.errors import InputError
 from alba_action.request import ImageOptions, RunOptions
 from alba_action.targets.base import ImageRepository
 from alba_action.targets.open import open_store
-from alba_action.targets.registry import MountSources, OciRegistry
-from alba_action.targets.retry import Timeouts
+from alba_action.targets.mounts import MountSources
 from alba_action.targets.static_registry import StaticRegistry
 
 
@@ -17,6 +16,9 @@ def open_repository(url: str, name: str, tags: list[str] | tuple[str, ...], *, n
     """(repository, tags). For docker:// the repository comes from the URL, and the URL's
     tag comes after the given ones; a static registry is `name` in the bucket or folder."""
     if url.startswith("docker://"):
+        from alba_action.targets.registry import OciRegistry
+        from alba_action.targets.retry import Timeouts
+
         registry = OciRegistry.from_url(
             url, insecure=image.insecure, chunked=image.chunked, username=options.registry_username or None,
             password=options.registry_password.value or None, docker_config=options.docker_config,

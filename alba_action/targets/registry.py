@@ -28,7 +28,6 @@ building, `parse_auth_header` and `append_url_params`.
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -42,6 +41,7 @@ from alba_action.oci import MANIFEST_TYPES
 from alba_action.targets.base import BlobPut, ProgressCallback
 from alba_action.targets.registry_auth import Authenticator, Credentials, load_docker_credentials
 from alba_action.targets.registry_http import RegistryClient, RetryBudget, TransientError
+from alba_action.targets.mounts import MountSources
 from alba_action.targets.retry import Timeouts
 from alba_action.targets.registry_upload import upload_blob
 
@@ -101,26 +101,6 @@ def _insecure(shown: str, query: str) -> bool:
         except ValueError:
             raise _bad_url(shown, f"insecure={value!r} is not true or false") from None
     return insecure
-
-
-class MountSources:
-    """What one run learns of where blobs are: host -> digest -> a repository holding it.
-
-    A later push to another repository of the same registry (several targets in one run)
-    mounts instead of uploading. Each run makes its own: nothing is shared between runs,
-    as go-containerregistry carries the mount source on the layer."""
-
-    def __init__(self) -> None:
-        self._known: dict[str, dict[str, str]] = {}
-        self._lock = threading.Lock()
-
-    def remember(self, host: str, digest: str, repo: str) -> None:
-        with self._lock:
-            self._known.setdefault(host, {})[digest] = repo
-
-    def source(self, host: str, digest: str) -> str | None:
-        with self._lock:
-            return self._known.get(host, {}).get(digest)
 
 
 class OciRegistry:
