@@ -233,3 +233,21 @@ def test_container_push_killed_then_rerun_is_complete(moto, bucket, registry_ope
     assert again.returncode == 0, again.stderr
     assert bucket_registry_consistent(moto.client(), name, "app") == ["1"]
     assert registry_consistent(registry_open.address, repo) == ["1"]
+
+
+@pytest.mark.parametrize("fault", KINDS)
+def test_reading_through_a_flaky_website_survives(moto, bucket, website, tmp_path, fault):
+    """The static registry and download files as users read them: nginx in front of the
+    bucket, and a flaky network in front of nginx. `alba verify` reads everything a user
+    would (documents, files, manifests, blobs) and retries what is transient."""
+    name, url = bucket
+    assert alba("static", "push", "-t", "tool:1", tree(tmp_path), url).returncode == 0
+    assert alba("container", "push", "-t", "tool:1", nix_images(tmp_path / "docker"), url).returncode == 0
+    host, port = website.split(":")
+    proxy = FaultProxy(int(port), silence=20).add(fault, r"/(df-dist-v1|v2)/", "GET", count=3)
+    try:
+        r = alba("verify", "-t", "tool:1", f"http://127.0.0.1:{proxy.port}", "--json")
+        assert r.returncode == 0, r.stderr
+        assert proxy.injected and json.loads(r.stdout)["checked"]["blobs"] >= 4
+    finally:
+        proxy.stop()

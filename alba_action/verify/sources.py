@@ -3,12 +3,15 @@ folder, a bucket, or a registry. Everything but a registry is read by key."""
 
 from __future__ import annotations
 
+import http.client
+import itertools
 import urllib.error
 import urllib.request
 from typing import Callable
 
 from alba_action.errors import InputError, TargetError
 from alba_action.request import RunOptions
+from alba_action.targets.retry import RETRY_STATUS, THROTTLE_STATUS, RetryBudget, TransientError, parse_retry_after
 
 
 class KeyReader:
@@ -39,23 +42,41 @@ class RegistryReader:
         return self.registry.get_blob(digest)
 
 
-def _http_get(base: str) -> Callable[[str], bytes | None]:
-    def get(key: str) -> bytes | None:
+def _http_get(base: str, budget: RetryBudget, timeout: float) -> Callable[[str], bytes | None]:
+    """GET BASE/KEY as a browser would, under the retry policy of every target: 429 and 5xx,
+    dropped connections, silence and answers cut halfway are retried within the budget."""
+    def once(url: str) -> bytes | None:
         try:
-            with urllib.request.urlopen(f"{base}/{urllib.request.quote(key)}", timeout=30) as response:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
                 return response.read()
         except urllib.error.HTTPError as err:
             if err.code in (403, 404):  # website endpoints answer 403 for a missing key too
                 return None
-            raise TargetError(f"GET {base}/{key} answered {err.code}", "check the public URL") from None
-        except (urllib.error.URLError, OSError) as err:
-            raise TargetError(f"{base} does not answer ({err})", "check the public URL and that it is served") from None
+            if err.code in RETRY_STATUS:
+                raise TransientError(f"GET {url} answered {err.code}",
+                                     parse_retry_after(err.headers.get("Retry-After")),
+                                     throttled=err.code in THROTTLE_STATUS) from None
+            raise TargetError(f"GET {url} answered {err.code}", "check the public URL") from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
+            reason = getattr(err, "reason", err)
+            if isinstance(reason, ConnectionRefusedError):
+                raise TargetError(f"{base} does not answer", "check the public URL and that it is served") from None
+            raise TransientError(f"GET {url}: {type(reason).__name__}") from None
+
+    def get(key: str) -> bytes | None:
+        url = f"{base}/{urllib.request.quote(key)}"
+        for attempt in itertools.count():
+            try:
+                return once(url)
+            except TransientError as error:
+                budget.pause(attempt, error.retry_after, error)
     return get
 
 
 def open_source(url: str, options: RunOptions = RunOptions(), insecure: bool = False):
     if url.startswith(("http://", "https://")):
-        return KeyReader(url.rstrip("/"), _http_get(url.rstrip("/")))
+        budget = RetryBudget(total=options.retry_budget_seconds)
+        return KeyReader(url.rstrip("/"), _http_get(url.rstrip("/"), budget, options.request_timeout_seconds * 3))
     if url.startswith("docker://"):
         from alba_action.targets.registry import OciRegistry
 
