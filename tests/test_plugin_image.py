@@ -79,7 +79,8 @@ def image(engine):
     ARTIFACTS.mkdir(exist_ok=True)
     size = int(docker("image", "inspect", "--format", "{{.Size}}", IMAGE).stdout)
     (ARTIFACTS / "plugin-image.txt").write_text(f"size {size} bytes; build {time.monotonic() - started:.0f} s\n")
-    return IMAGE
+    yield IMAGE
+    docker("image", "prune", "-f", check=False)  # earlier builds' layers: vfs keeps full copies
 
 
 def test_the_image_has_no_compiler_and_no_pip_cache(image):
