@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import logging
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -138,6 +140,7 @@ class DropConditionalsProxy:
 
 # Image cache of the alba processes the tests start: theirs, not the user's ~/.cache.
 CACHE_DIR = Path(tempfile.mkdtemp(prefix="alba-test-cache-"))
+atexit.register(shutil.rmtree, CACHE_DIR, ignore_errors=True)
 
 
 def alba_env(**extra: str) -> dict[str, str]:
