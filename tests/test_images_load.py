@@ -164,8 +164,11 @@ def test_cache_entry_with_missing_blob_is_not_trusted(tmp_path):
     first, _ = load(src, tmp_path)
     first[0].layers[0].path.unlink()
     again, lines = load(src, tmp_path)
-    assert "cached" not in lines[1] and "cached" in lines[2]
-    assert again[0].layers[0].path.is_file()
+    # amd64 lost a blob, so it is loaded again; arm/v7 shares that layer and loads side by
+    # side with it, so it may find the blob missing too: either way every file is back.
+    assert "cached" not in lines[1]
+    assert all(layer.path.is_file() for image in again for layer in image.layers)
+    assert [i.manifest.digest for i in again] == [i.manifest.digest for i in first]
 
 
 def test_damaged_cached_blob_is_caught_before_use(tmp_path):

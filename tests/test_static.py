@@ -328,11 +328,33 @@ def test_the_garage_like_proxy_really_ignores_conditional_writes(moto, bucket, g
 
 
 def test_concurrent_pushes_converge_on_a_folder(tmp_path):
-    """A folder honours no conditional writes either: the same convergence, through shallow listings."""
-    results = _concurrent_pushes(f"file://{tmp_path / 'out'}", tmp_path, 3)
+    """A folder honours conditional writes (under a lock on the folder): 6 writers, all listed."""
+    results = _concurrent_pushes(f"file://{tmp_path / 'out'}", tmp_path, 6)
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
     doc = json.loads((tmp_path / "out/df-dist-v1/albatros/index.json").read_text())
-    assert sorted(doc["tags"]) == ["c0", "c1", "c2"]
+    assert sorted(doc["tags"]) == [f"c{i}" for i in range(6)]
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.name.startswith(".alba")]  # nothing left beside
+
+
+def test_folder_store_honours_conditional_writes(tmp_path):
+    from alba_action.errors import ConflictError
+    from alba_action.targets.base import Body
+    from alba_action.targets.converge import probe_conditionals
+    from alba_action.targets.localdir import LocalDirStore
+    from alba_action.targets.url import parse_target
+
+    store = LocalDirStore(parse_target(f"file://{tmp_path / 'out'}"))
+    store.put("a/doc", Body(data=b"1"), "application/json", if_none_match=True)
+    first = store.head("a/doc").etag
+    with pytest.raises(ConflictError):
+        store.put("a/doc", Body(data=b"2"), "application/json", if_none_match=True)
+    store.put("a/doc", Body(data=b"2"), "application/json", if_match=first)
+    with pytest.raises(ConflictError):  # same size, same second: the ETag still changed
+        store.put("a/doc", Body(data=b"3"), "application/json", if_match=first)
+    with pytest.raises(ConflictError):
+        store.put("a/missing", Body(data=b"3"), "application/json", if_match=first)
+    assert store.get("a/doc")[0] == b"2"
+    assert probe_conditionals(store, "a/doc", b"2") == "honoured"
 
 
 def test_store_that_rejects_conditional_headers_still_publishes(moto, bucket, tmp_path):

@@ -1,7 +1,9 @@
 """Read an image archive in one streaming pass, or an OCI layout folder, into Contents.
 
 The archive file is decompressed on the fly (gzip by ISA-L, zstd by zstandard, chosen by
-magic bytes) and walked with tarfile's stream mode: nothing is unpacked to disk. Because
+magic bytes) and walked header by header (tarfile parses each header, GNU and pax
+extensions included; member data goes from the decoder to the layer in 1 MiB pieces with
+no copy in between): nothing is unpacked to disk. Because
 `manifest.json` may come last (Nix), every large member is processed as a layer as it
 passes (hashed and compressed into the store) and kept by path; small members (configs,
 manifests) stay in memory. Names are checked as they pass: absolute paths, `..` and
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import tarfile
+import threading
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -33,8 +36,11 @@ REBUILD = "rebuild the archive (docker save, skopeo copy or Nix dockerTools) and
 class LayerContext:
     """What a LayerProcessor needs, shared by the members of one archive."""
 
-    def __init__(self, store: BlobStore, compression: str, pool: Executor, budget: Budget) -> None:
+    def __init__(
+        self, store: BlobStore, compression: str, pool: Executor, budget: Budget, stop: threading.Event | None = None
+    ) -> None:
         self.store, self.compression, self.pool, self.budget = store, compression, pool, budget
+        self.stop = stop  # set when another input of the run failed
 
     def processor(self, member: str) -> LayerProcessor:
         return LayerProcessor(self.store, self.compression, self.pool, self.budget, member)
@@ -112,30 +118,83 @@ def _link_target(member: tarfile.TarInfo, source: Path) -> str:
         ) from None
 
 
-class _Counting:
-    """The decompressed stream, charged to the budget as tarfile reads it."""
+class Cancelled(Exception):
+    """Another input of the same run failed: stop reading this one."""
 
-    def __init__(self, inner: BinaryIO, budget: Budget) -> None:
-        self.inner, self.budget = inner, budget
 
-    def read(self, n: int = -1) -> bytes:
-        data = self.inner.read(n if n is not None and n >= 0 else CHUNK)
+class _TarStream:
+    """The decompressed archive, read in exact pieces: what tarfile's header parser needs.
+
+    Member data is read straight from the decoder in CHUNK pieces (each a fresh bytes
+    object the decoder filled), so no byte is copied between decoding and hashing.
+    Every byte is charged to the budget (the decompression-bomb cap).
+    """
+
+    encoding = tarfile.ENCODING  # the attributes TarInfo.fromtarfile reads from a "tarfile"
+    errors = "surrogateescape"
+
+    def __init__(self, inner: BinaryIO, budget: Budget, stop: threading.Event | None) -> None:
+        self.inner, self.budget, self.stop = inner, budget, stop
+        self.fileobj = self
+        self.pax_headers: dict[str, str] = {}
+        self.offset = 0  # set by TarInfo: where the next header starts
+        self.pos = 0
+
+    def read(self, n: int) -> bytes:
+        if self.stop is not None and self.stop.is_set():
+            raise Cancelled
+        data = self.inner.read(n)
+        if 0 < len(data) < n:  # a decoder may stop at a frame or member boundary
+            parts = [data]
+            got = len(data)
+            while got < n and (more := self.inner.read(n - got)):
+                parts.append(more)
+                got += len(more)
+            data = b"".join(parts)
+        self.pos += len(data)
         self.budget.spend(len(data))
         return data
 
+    def tell(self) -> int:
+        return self.pos
+
+    def exact(self, n: int) -> bytes:
+        data = self.read(n)
+        if len(data) < n:
+            raise EOFError("unexpected end of data")
+        return data
+
+    def skip_to(self, offset: int) -> None:
+        while self.pos < offset:
+            self.exact(min(CHUNK, offset - self.pos))
+
+    def members(self) -> Iterator[tarfile.TarInfo]:
+        """Headers in order (GNU long names and pax headers applied by tarfile itself)."""
+        while True:
+            start = self.pos
+            try:
+                member = tarfile.TarInfo.fromtarfile(self)  # type: ignore[arg-type]
+            except (tarfile.EOFHeaderError, tarfile.EmptyHeaderError):
+                if start == 0:
+                    raise tarfile.ReadError("empty file") from None
+                return  # the end-of-archive zero blocks, or a writer that left them out
+            except tarfile.HeaderError as exc:
+                raise tarfile.ReadError(f"bad header at byte {start}: {exc}") from None
+            yield member
+            self.skip_to(self.offset)  # what the member's reader left, and the padding
+
 
 @contextlib.contextmanager
-def _open_stream(path: Path, budget: Budget) -> Iterator[_Counting]:
-    with open(path, "rb") as raw:
-        magic = raw.read(4)
-        raw.seek(0)
+def _open_stream(path: Path, budget: Budget, stop: threading.Event | None) -> Iterator[_TarStream]:
+    with open(path, "rb", buffering=CHUNK) as raw:
+        magic = raw.peek(4)[:4]
         if magic.startswith(GZIP_MAGIC):
             inner: BinaryIO = igzip.GzipFile(fileobj=raw, mode="rb")
         elif magic.startswith(ZSTD_MAGIC):
             inner = zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK, read_across_frames=True)
         else:
             inner = raw
-        yield _Counting(inner, budget)
+        yield _TarStream(inner, budget, stop)
 
 
 def _explain(exc: BaseException, source: Path, member: str) -> ArchiveError:
@@ -153,11 +212,10 @@ def read_archive(source: Path, ctx: LayerContext) -> Contents:
     contents = Contents(source, ctx)
     member_name = ""
     try:
-        with _open_stream(source, ctx.budget) as stream:
-            with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
-                for member in tar:
-                    member_name = member.name
-                    _take(tar, member, contents)
+        with _open_stream(source, ctx.budget, ctx.stop) as stream:
+            for member in stream.members():
+                member_name = member.name
+                _take(stream, member, contents)
     except ArchiveError:
         raise
     except (tarfile.TarError, OSError, EOFError, zstandard.ZstdError, isal_zlib.error) as exc:
@@ -165,22 +223,25 @@ def read_archive(source: Path, ctx: LayerContext) -> Contents:
     return contents
 
 
-def _take(tar: tarfile.TarFile, member: tarfile.TarInfo, contents: Contents) -> None:
+def _take(stream: _TarStream, member: tarfile.TarInfo, contents: Contents) -> None:
     name = safe_name(member.name, contents.source)
     if member.issym() or member.islnk():
         contents.links[name] = _link_target(member, contents.source)
         return
     if not member.isfile():
         return  # folders, devices: not part of any image format
-    reader = tar.extractfile(member)
-    assert reader is not None
+    if member.issparse():
+        raise ArchiveError(f"{contents.source}: member {name} is a sparse file", REBUILD)
     if member.size <= min(SMALL, SMALL_TOTAL - contents.small_total):
-        contents.small[name] = reader.read()
+        contents.small[name] = stream.exact(member.size)
         contents.small_total += member.size
         return
     proc = contents.ctx.processor(f"{contents.source}:{name}")
     try:
-        while chunk := reader.read(CHUNK):
+        left = member.size
+        while left:
+            chunk = stream.exact(min(CHUNK, left))
+            left -= len(chunk)
             proc.feed(chunk)
     except BaseException:
         proc.abort()

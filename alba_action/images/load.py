@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 from alba_action.errors import ArchiveError, InputError
-from alba_action.images.archive import LayerContext, read_archive, read_layout
+from alba_action.images.archive import Cancelled, LayerContext, read_archive, read_layout
 from alba_action.images.cache import Cache, CachedImage
-from alba_action.images.compress import COMPRESSIONS, make_pool
+from alba_action.images.compress import COMPRESSIONS, cpu_count, make_pool
 from alba_action.images.layers import Budget
 from alba_action.images.manifests import FORMATS, as_format, build_manifest, layer_media_type
 from alba_action.digest import sha256_bytes
@@ -54,13 +55,28 @@ def load_images(
     cache = Cache(cache_dir) if cache_dir is not None else None  # None: no cache, a temporary folder
     store = cache.store if cache else BlobStore(workdir / "store")
     log("-- load archives --")
-    images = []
-    with make_pool() as pool:
-        # hashing the inputs for the cache key is all a re-run does: do it on every core
-        digests = list(pool.map(cache.input_digest, [p for _, p in inputs])) if cache else [""] * len(inputs)
-        for (platform, path), digest in zip(inputs, digests):
-            loader = _Loader(path, platform, compression, store, pool, max_uncompressed)
-            images.append(_load_one(loader, cache, fmt, log, digest))
+    stop = threading.Event()  # one input failed: the others stop reading
+    with make_pool() as pool, ThreadPoolExecutor(
+        max_workers=min(len(inputs), cpu_count()), thread_name_prefix="alba-load"
+    ) as loaders:
+        # Each input on its own thread: inflating, hashing and deflating release the GIL, and
+        # one archive's decoder is a serial stream, so platforms load side by side.
+        futures = [
+            loaders.submit(_load_one, _Loader(path, platform, compression, store, pool, max_uncompressed, stop), cache, fmt)
+            for platform, path in inputs
+        ]
+        try:
+            results = [f.result() for f in futures]
+        except BaseException as exc:
+            stop.set()
+            for f in futures:
+                f.cancel()
+            raise _first_error(futures, exc)
+    images, digests = [], []
+    for image, line, digest in results:
+        log(line)
+        images.append(image)
+        digests.append(digest)
     if cache is not None and cache_max_bytes is not None:
         from alba_action.images.cache_prune import prune
 
@@ -72,12 +88,22 @@ def load_images(
     return images
 
 
+def _first_error(futures: list[Future], caught: BaseException) -> BaseException:
+    """The error of the first input, in platform order, that failed for its own sake."""
+    errors = [f.exception() for f in futures if not f.cancelled()]
+    real = [e for e in errors if e is not None and not isinstance(e, Cancelled)]
+    return real[0] if real else caught
+
+
 class _Loader:
     """Everything needed to load one input without the cache."""
 
-    def __init__(self, path: Path, platform: Platform, compression: str, store: BlobStore, pool: Executor, cap: int):
+    def __init__(
+        self, path: Path, platform: Platform, compression: str, store: BlobStore, pool: Executor, cap: int,
+        stop: threading.Event | None = None,
+    ):
         self.path, self.platform, self.compression = path, platform, compression
-        self.ctx = LayerContext(store, compression, pool, Budget(cap, path))
+        self.ctx = LayerContext(store, compression, pool, Budget(cap, path), stop)
 
     def load(self) -> CachedImage:
         reader = read_layout if self.path.is_dir() else read_archive
@@ -88,9 +114,11 @@ class _Loader:
         return CachedImage(image.platform, config, layers, [layer.diff_id for layer in image.layers])
 
 
-def _load_one(loader: _Loader, cache: Cache | None, fmt: str, log: Log, input_digest: str) -> PlatformImage:
+def _load_one(loader: _Loader, cache: Cache | None, fmt: str) -> tuple[PlatformImage, str, str]:
+    """One input, from the cache or loaded: the image, its log line, and the input's digest."""
     start = time.monotonic()
     image, how = None, loader.compression
+    input_digest = cache.input_digest(loader.path) if cache is not None else ""
     if cache is not None:
         key = cache.key(input_digest, loader.platform, loader.compression)
         image = cache.get(key)
@@ -110,11 +138,11 @@ def _load_one(loader: _Loader, cache: Cache | None, fmt: str, log: Log, input_di
     result = PlatformImage(image.platform, loader.path, config, layers, build_manifest(config, layers, fmt), notes)
     size = sum(b.size for b in layers)
     kept = f", {len(notes)} kept as found" if notes else ""
-    log(
+    line = (
         f"{loader.path} -> {image.platform}: {len(layers)} layers, {size / 1e6:.1f} MB "
         f"({how}{kept}, {time.monotonic() - start:.1f} s)"
     )
-    return result
+    return result, line, input_digest
 
 
 def _kept(blob: Blob, compression: str) -> bool:

@@ -32,12 +32,13 @@ class Stored(Generic[T]):
     etag: str | None = None
 
 
-def probe_conditionals(store: Store, key: str, data: bytes, content_type: str = JSON) -> str:
+def probe_conditionals(store: Store, key: str, data: bytes, content_type: str = JSON,
+                       cache_control: str = NO_CACHE) -> str:
     """"honoured", "ignored" or "rejected": probed with If-None-Match on an object we just wrote.
     A store that honours it refuses; one that ignores it rewrites our own identical bytes
     (harmless); one that rejects the header answers an error, and then we send none."""
     try:
-        store.put(key, Body(data=data), content_type, NO_CACHE, if_none_match=True)
+        store.put(key, Body(data=data), content_type, cache_control, if_none_match=True)
     except ConflictError:
         return "honoured"
     except TargetError:

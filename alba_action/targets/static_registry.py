@@ -9,7 +9,7 @@ from alba_action.digest import sha256_bytes
 from alba_action.grammar import compact_json
 from alba_action.errors import TargetError
 from alba_action.targets.base import BlobPut, Body, ProgressCallback
-from alba_action.targets.converge import Stored, converge
+from alba_action.targets.converge import Stored, converge, probe_conditionals
 
 JSON = "application/json"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -23,6 +23,7 @@ class StaticRegistry:
         self.name = name
         self.url = f"{store.url} v2/{name}"
         self.base = f"v2/{name}"
+        self._written: tuple[str, bytes, str] | None = None  # a manifest by digest: what a probe may rewrite
 
     def check(self) -> None:
         self.store.check()
@@ -66,6 +67,8 @@ class StaticRegistry:
         # Clients refuse a manifest whose Content-Type is not its mediaType.
         cache = IMMUTABLE if ref.startswith("sha256:") else NO_CACHE
         self.store.put(self.manifest_key(ref), Body(data=data), media_type, cache)
+        if ref.startswith("sha256:"):
+            self._written = (self.manifest_key(ref), data, media_type)
 
     def put_referrers(self, digest: str, index: bytes) -> None:
         """`GET /v2/NAME/referrers/DIGEST` of the OCI 1.1 API, precomputed."""
@@ -121,4 +124,13 @@ class StaticRegistry:
                 return Stored(None)
 
         return converge(self.store, key, read=read, wanted=lambda _: self.list_tags(),
-                        encode=lambda tags: compact_json({"name": self.name, "tags": tags}))
+                        encode=lambda tags: compact_json({"name": self.name, "tags": tags}),
+                        conditionals=self._conditionals())
+
+    def _conditionals(self) -> str:
+        """Whether the store honours conditional writes, probed once per store by rewriting a
+        manifest this run wrote by digest (identical bytes and headers: harmless where ignored)."""
+        if getattr(self.store, "conditionals", None) is None and self._written is not None:
+            key, data, media_type = self._written
+            self.store.conditionals = probe_conditionals(self.store, key, data, media_type, IMMUTABLE)
+        return getattr(self.store, "conditionals", None) or "rejected"
