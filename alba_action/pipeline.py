@@ -15,10 +15,10 @@ Nothing here reads the environment or argparse: the request carries everything.
 from __future__ import annotations
 
 import tempfile
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ContextManager, Iterator, Protocol
+from typing import ContextManager, Protocol
 
 from alba_action.containers import publish as image_publish
 from alba_action.containers.repository import open_repository
@@ -111,10 +111,13 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
         if req.latest_guard and "latest" in req.tags:
             guard_latest(req, targets, result, trace.reporter)
     with ExitStack() as stack:
-        images, index = None, None
+        images, index, early = None, None, None
         if req.container_dir:
             with trace.section(f"load images from {req.container_dir}"):
-                images = stack.enter_context(loaded_images(req, trace.reporter))
+                workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="alba-")))
+                if not req.dry_run and targets.repositories:  # closed (waited for) before workdir goes
+                    early = stack.enter_context(image_publish.EarlyBlobs([repo for repo, _ in targets.repositories]))
+                images = load(req, trace.reporter, workdir, early.start if early else None)
                 index = plan_index(req, images, trace.reporter)
         for store in targets.stores:
             with trace.section(f"static files → {store.url}"):
@@ -127,7 +130,7 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
             with trace.section(f"container image → {repo.url}"):
                 done = image_publish.push(repo, tags, images, index, trace.reporter, req.dry_run, req.image_signer,
                                           _reference(req, repo),
-                                          attest_plan.image_referrers(req, images, index, tags, image_sboms))
+                                          attest_plan.image_referrers(req, images, index, tags, image_sboms), early)
             result.containers.append(done.to_json())
             result.done.append(f"container image {done.digest} → {done.target}")
         if req.pages and not req.dry_run:
@@ -169,19 +172,16 @@ def _reference(req: PublishRequest, repo) -> str:
     return f"{req.image.public_host}/{repo.name}" if req.image.public_host else repo.name
 
 
-@contextmanager
-def loaded_images(req: PublishRequest, reporter: Reporter) -> Iterator[list[PlatformImage]]:
-    """Load every platform once; blobs outside the cache live in a temporary folder until
-    the block ends."""
+def load(req: PublishRequest, reporter: Reporter, workdir: Path, on_blob=None) -> list[PlatformImage]:
+    """Load every platform once; blobs outside the cache live in `workdir`, which the caller
+    keeps until the images are published. `on_blob` hears of each layer file as it completes."""
     from alba_action.images.load import load_images
 
     opts = req.image
-    with tempfile.TemporaryDirectory(prefix="alba-") as workdir:
-        kwargs = {"max_uncompressed": opts.max_uncompressed} if opts.max_uncompressed else {}
-        images = load_images(req.container_dir, compression=opts.compression, fmt=opts.fmt,
-                             workdir=Path(workdir), cache_dir=req.options.cache_dir, log=reporter.log,
-                             cache_max_bytes=req.options.cache_max_bytes, **kwargs)
-        yield images
+    kwargs = {"max_uncompressed": opts.max_uncompressed} if opts.max_uncompressed else {}
+    return load_images(req.container_dir, compression=opts.compression, fmt=opts.fmt, workdir=workdir,
+                       cache_dir=req.options.cache_dir, log=reporter.log,
+                       cache_max_bytes=req.options.cache_max_bytes, on_blob=on_blob, **kwargs)
 
 
 def plan_index(req: PublishRequest, images: list[PlatformImage], reporter: Reporter) -> Manifest:

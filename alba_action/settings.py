@@ -204,7 +204,7 @@ def run_options(env: Mapping[str, str], **given: Any) -> RunOptions:
         "gc_grace_seconds": number("ALBA_GC_GRACE_SECONDS", 3600.0),
         "retry_budget_seconds": number("ALBA_RETRY_BUDGET_SECONDS", 120.0),
         "request_timeout_seconds": number("ALBA_REQUEST_TIMEOUT_SECONDS", 10.0) or 10.0,
-        "multipart_threshold": parse_size(env.get("ALBA_MULTIPART_THRESHOLD") or "128M"),
+        "multipart_threshold": parse_size(env.get("ALBA_MULTIPART_THRESHOLD") or "256M"),
         "cache_dir": Path(cache),
         "cache_max_bytes": parse_size(env.get("ALBA_CACHE_MAX_SIZE") or "10G"),
         "registry_username": env.get("ALBA_REGISTRY_USERNAME", ""),

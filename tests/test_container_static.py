@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import subprocess
 import tempfile
 from pathlib import Path
@@ -162,7 +163,7 @@ BAD = [
 
 
 @pytest.mark.parametrize("case,fragment", BAD, ids=[c for c, _ in BAD])
-def test_bad_archives_fail_before_anything_is_written(moto, bucket, tmp_path, case, fragment):
+def test_bad_archives_publish_no_manifest_and_no_tag(moto, bucket, tmp_path, case, fragment):
     name, url = bucket
     _write_bad(tmp_path / "docker", case)
     r = run_alba("container", "push", "-t", "bad:1", tmp_path / "docker", url)
@@ -170,7 +171,11 @@ def test_bad_archives_fail_before_anything_is_written(moto, bucket, tmp_path, ca
     last = r.stderr.strip().splitlines()[-1]
     assert fragment in last and " — " in last, r.stderr
     assert "Traceback" not in r.stderr
-    assert keys(moto, name) == []
+    # Layers of the good archives may have been pushed while the bad one loaded: blobs that no
+    # manifest references are invisible, and gc sweeps them after its grace period. Nothing else.
+    left = keys(moto, name)
+    assert all(k.startswith("v2/bad/blobs/sha256:") for k in left), left
+    assert "while loading" not in r.stderr
 
 
 def test_gc_sweeps_only_what_no_remaining_tag_uses(moto, bucket, tmp_path, monkeypatch):
@@ -179,6 +184,7 @@ def test_gc_sweeps_only_what_no_remaining_tag_uses(moto, bucket, tmp_path, monke
     two = nix_images(tmp_path / "two", platforms=(("linux", "amd64", None), ("linux", "arm64", None)))
     r = run_alba("container", "push", "-t", "g:old", one, url, "--json")
     old = json.loads(r.stdout)
+    time.sleep(1.1)  # listings give LastModified to the second: a tie would order by name
     r = run_alba("container", "push", "-t", "g:new", two, url, "--json")
     new = json.loads(r.stdout)
     # Same amd64 image in both: every blob of `old` is still used by `new`.

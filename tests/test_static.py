@@ -304,7 +304,7 @@ def test_large_file_goes_multipart_and_streams(moto, bucket, tmp_path):
     with open(big, "wb") as f:
         for i in range(140):
             f.write(os.urandom(1024 * 1024))
-    r = run_alba("static", "push", "-t", "big:1", tmp_path / "df", url)
+    r = run_alba("static", "push", "-t", "big:1", tmp_path / "df", url, env=alba_env(ALBA_MULTIPART_THRESHOLD="128M"))
     assert r.returncode == 0, r.stderr
     head = moto.client().head_object(Bucket=name, Key="df-dist-v1/big/1/linux/amd64/big.bin")
     assert head["ContentLength"] == 140 * 1024 * 1024

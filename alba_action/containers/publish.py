@@ -5,11 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from alba_action.containers.early import PARALLEL_BLOBS, EarlyBlobs, upload_blob
 from alba_action.images.model import Blob, Manifest, PlatformImage
-from alba_action.images.store import verify_blob_file
 from alba_action.report.progress import Reporter, human_size
-
-PARALLEL_BLOBS = 4
 
 
 @dataclass
@@ -56,15 +54,17 @@ def describe(images: list[PlatformImage], index: Manifest, repo, tags: list[str]
 
 
 def push(repo, tags: list[str], images: list[PlatformImage], index: Manifest, reporter: Reporter,
-         dry_run: bool = False, signer=None, reference: str = "", referrers=()) -> ContainerResult:
+         dry_run: bool = False, signer=None, reference: str = "", referrers=(),
+         early: EarlyBlobs | None = None) -> ContainerResult:
     """`signer`: sign the index and every platform manifest as `reference` (default: the
-    repository's own name), before any tag makes the image visible."""
+    repository's own name), before any tag makes the image visible. `early`: uploads the
+    loader already started; their outcomes are collected here, in order."""
     result = describe(images, index, repo, tags, dry_run)
     reporter.log(f"-- push to {repo.url} --")
     if dry_run:
         _print_plan(reporter, images, index, tags)
         return result
-    _push_blobs(repo, unique_blobs(images), reporter, result)
+    _push_blobs(repo, unique_blobs(images), reporter, result, early)
     for image in images:
         _put_manifest(repo, image.manifest, f"manifest {image.platform}", reporter)
     _put_manifest(repo, index, "index", reporter)
@@ -98,17 +98,26 @@ def _print_plan(reporter: Reporter, images, index: Manifest, tags: list[str]) ->
         reporter.log(f"would tag {tag} -> {index.digest}")
 
 
-def _push_blobs(repo, blobs: list[tuple[Blob, str]], reporter: Reporter, result: ContainerResult) -> None:
+def _push_blobs(repo, blobs: list[tuple[Blob, str]], reporter: Reporter, result: ContainerResult,
+                early: EarlyBlobs | None) -> None:
     def one(item: tuple[Blob, str]) -> None:
         blob, label = item
-        if repo.blob_exists(blob.digest):
+        started = early.taken(repo, blob.digest) if early else None
+        if started is not None:  # pushed while loading: its outcome, logged in its place
+            done = started.result()
+            how = done.how
+            if how != "existing":
+                reporter.log(f"[{label}] pushed blob {blob.digest} ({human_size(blob.size)}, {done.seconds:.1f} s, "
+                             "while loading)")
+        elif repo.blob_exists(blob.digest):
+            how = "existing"
+        else:
+            with reporter.transfer(f"[{label}] pushed blob {blob.digest}", blob.size) as progress:
+                how = upload_blob(repo, blob, progress)
+        if how == "existing":
             result.existing_blobs.append(blob.digest)
             reporter.log(f"[{label}] existing blob {blob.digest}")
             return
-        if blob.path is not None and not blob.hashed:
-            verify_blob_file(blob)  # a cached file is trusted on its size alone until it is uploaded
-        with reporter.transfer(f"[{label}] pushed blob {blob.digest}", blob.size) as progress:
-            how = repo.put_blob(blob.digest, blob.size, blob.media_type, blob.path, blob.data, progress=progress)
         if how == "mounted":
             reporter.log(f"[{label}] mounted blob {blob.digest} from another repository")
         result.pushed_blobs.append(blob.digest)

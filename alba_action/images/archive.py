@@ -18,7 +18,7 @@ import tarfile
 import threading
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import isal.igzip as igzip
 import isal.isal_zlib as isal_zlib
@@ -26,6 +26,7 @@ import zstandard
 
 from alba_action.errors import ArchiveError
 from alba_action.images.layers import CHUNK, GZIP_MAGIC, ZSTD_MAGIC, Budget, LayerProcessor, LayerResult, process_bytes
+from alba_action.images.model import Blob
 from alba_action.images.store import BlobStore
 
 SMALL = 1 << 20  # configs and manifests are far below this; layers rarely are
@@ -37,18 +38,25 @@ class LayerContext:
     """What a LayerProcessor needs, shared by the members of one archive."""
 
     def __init__(
-        self, store: BlobStore, compression: str, pool: Executor, budget: Budget, stop: threading.Event | None = None
+        self, store: BlobStore, compression: str, pool: Executor, budget: Budget, stop: threading.Event | None = None,
+        on_blob: Callable[[Blob], None] | None = None,
     ) -> None:
         self.store, self.compression, self.pool, self.budget = store, compression, pool, budget
         self.stop = stop  # set when another input of the run failed
+        self.on_blob = on_blob  # told of every layer file as soon as it is complete
+
+    def done(self, result: LayerResult) -> LayerResult:
+        if self.on_blob is not None:
+            self.on_blob(result.blob)
+        return result
 
     def processor(self, member: str) -> LayerProcessor:
         return LayerProcessor(self.store, self.compression, self.pool, self.budget, member)
 
     def from_bytes(self, data: bytes, member: str) -> LayerResult:
-        return process_bytes(
+        return self.done(process_bytes(
             data, store=self.store, compression=self.compression, pool=self.pool, budget=self.budget, member=member
-        )
+        ))
 
 
 class Contents:
@@ -246,7 +254,7 @@ def _take(stream: _TarStream, member: tarfile.TarInfo, contents: Contents) -> No
     except BaseException:
         proc.abort()
         raise
-    contents.layers[name] = proc.finish()
+    contents.layers[name] = contents.ctx.done(proc.finish())
 
 
 def read_layout(source: Path, ctx: LayerContext) -> Contents:
@@ -270,4 +278,4 @@ def _process_file(file: Path, ctx: LayerContext, member: str) -> LayerResult:
     with open(file, "rb") as f:
         while chunk := f.read(CHUNK):
             proc.feed(chunk)
-    return proc.finish()
+    return ctx.done(proc.finish())

@@ -49,6 +49,7 @@ def load_images(
     cache_dir: Path | None = None,
     log: Log = print_to_stderr,
     cache_max_bytes: int | None = None,
+    on_blob: Callable[[Blob], None] | None = None,
 ) -> list[PlatformImage]:
     check_options(compression, fmt)
     inputs = find_archives(src_dir)
@@ -62,7 +63,9 @@ def load_images(
         # Each input on its own thread: inflating, hashing and deflating release the GIL, and
         # one archive's decoder is a serial stream, so platforms load side by side.
         futures = [
-            loaders.submit(_load_one, _Loader(path, platform, compression, store, pool, max_uncompressed, stop), cache, fmt)
+            loaders.submit(
+                _load_one, _Loader(path, platform, compression, store, pool, max_uncompressed, stop, on_blob), cache, fmt
+            )
             for platform, path in inputs
         ]
         try:
@@ -100,10 +103,10 @@ class _Loader:
 
     def __init__(
         self, path: Path, platform: Platform, compression: str, store: BlobStore, pool: Executor, cap: int,
-        stop: threading.Event | None = None,
+        stop: threading.Event | None = None, on_blob: Callable[[Blob], None] | None = None,
     ):
         self.path, self.platform, self.compression = path, platform, compression
-        self.ctx = LayerContext(store, compression, pool, Budget(cap, path), stop)
+        self.ctx = LayerContext(store, compression, pool, Budget(cap, path), stop, on_blob)
 
     def load(self) -> CachedImage:
         reader = read_layout if self.path.is_dir() else read_archive

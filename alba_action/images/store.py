@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from alba_action.errors import ArchiveError
@@ -54,6 +55,8 @@ class BlobStore:
         self.blobs = root / "blobs" / "sha256"
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.blobs.mkdir(parents=True, exist_ok=True)
+        self._committed: set[str] = set()  # digests this process wrote (a file on disk may be damaged)
+        self._lock = threading.Lock()
 
     def writer(self) -> BlobWriter:
         return BlobWriter(self.tmp)
@@ -65,7 +68,13 @@ class BlobStore:
         """Move a finished temporary file to its digest's name and describe it."""
         writer.close()
         path = self.path_for(writer.digest)
-        os.replace(writer.path, path)
+        with self._lock:
+            again = writer.digest in self._committed
+            self._committed.add(writer.digest)
+        if again:  # the same bytes, written by another input of this run: keep that file,
+            writer.path.unlink()  # which a folder target may have linked already
+        else:
+            os.replace(writer.path, path)
         return Blob(writer.digest, writer.size, media_type, path=path, hashed=True)
 
     def put_bytes(self, data: bytes) -> Path:

@@ -33,9 +33,10 @@ from alba_action.targets.url import S3Url
 MB = 1024 * 1024
 SMALL = 8 * MB
 PART = 16 * MB
-# Like rclone (upload_cutoff 200M): one PUT up to 128 MiB, cheaper for the store; above it
-# 16 MiB parts, streamed from disk by s3transfer, 8 at a time across all large files.
-MULTIPART_THRESHOLD = 128 * MB
+# Like rclone (upload_cutoff 200M): one PUT up to 256 MiB, cheaper for the store (one
+# request, nothing to assemble); above it 16 MiB parts, streamed from disk by s3transfer,
+# 8 at a time across all large files.
+MULTIPART_THRESHOLD = 256 * MB
 T = TypeVar("T")
 
 
