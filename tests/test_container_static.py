@@ -70,6 +70,12 @@ def test_push_order_content_types_and_real_clients(moto, bucket, website, tmp_pa
     # The shared layer is stored once.
     blobs = [k for k in keys(moto, name) if "/blobs/" in k]
     assert len(blobs) == len(set(blobs))
+    # Layers went up while the images loaded; every blob line comes before the first manifest.
+    lines = r.stderr.splitlines()
+    layer_lines = [l for l in lines if l.startswith("[layer ")]
+    assert layer_lines and all("pushed blob" in l and "while loading" in l for l in layer_lines), layer_lines
+    first_manifest = next(i for i, l in enumerate(lines) if "pushed manifest" in l)
+    assert max(i for i, l in enumerate(lines) if "pushed blob" in l) < first_manifest
 
     copied = skopeo_copy_all(website, "hello:0.9", tmp_path / "copy")
     assert copied.returncode == 0, copied.stderr
