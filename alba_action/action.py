@@ -18,12 +18,13 @@ from typing import ContextManager, TextIO
 from alba_action.context import context_from_env, detect_provider, image_annotations
 from alba_action.errors import AlbaError, InputError
 from alba_action.names import check_name
+from alba_action.options import run_options
 from alba_action.pipeline import PublishResult, publish
 from alba_action.report import outputs, summary
 from alba_action.report.ci import CiLog, RedactingStream
 from alba_action.report.progress import Reporter
 from alba_action.request import AwsCredentials, ImageOptions, PublishRequest, Secret, parse_annotations
-from alba_action.settings import ActionSettings, load_settings, run_options, secret_values, unknown_names
+from alba_action.settings import ActionSettings, load_settings, secret_values, unknown_names
 from alba_action.tags import TagResult, compute_tags
 
 

@@ -101,7 +101,9 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """`argv`: the command line about to be parsed; `alba publish`'s flags (the action's
+    inputs, read from pydantic settings) are built only when it may run or show them."""
     from alba_action.publish_command import add_publish_parser
 
     p = argparse.ArgumentParser(prog="alba", description="Publish static binaries and container images.")
@@ -109,7 +111,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="kind", required=True)
     _add_group(sub, "static", "static binaries in the df-dist-v1 layout")
     _add_group(sub, "container", "multi-platform container images")
-    add_publish_parser(sub)
+    command = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
+    add_publish_parser(sub, flags=command in (None, "publish"))
     tags = sub.add_parser("tags", help="print the tags the CI rules give for this environment")
     tags.add_argument("--tags", action="append", default=[], metavar="LINE", help="a metadata-action tag rule")
     tags.add_argument("--flavor", action="append", default=[], metavar="LINE", help="a metadata-action flavor line")
@@ -131,10 +134,11 @@ def push_request(args: argparse.Namespace, env: Mapping[str, str], cwd: Path):
     """`alba static|container push` → one PublishRequest (the step builds the same from inputs)."""
     from alba_action.context import context_from_env, image_annotations
     from alba_action.request import ImageOptions, PublishRequest, parse_annotations
-    from alba_action.settings import run_options
+    from alba_action.options import run_options
 
     static = args.kind == "static"
-    ctx = context_from_env(env, cwd)
+    # Static files use the context only for provenance, which a local run makes when asked.
+    ctx = context_from_env(env, cwd, read_git=not static or bool(args.provenance))
     registries_only = all(t.startswith("docker://") for t in args.targets)
     if args.refs or not registries_only:
         name, tags = parse_refs(args.refs, need_tag=True, single=static)
@@ -197,7 +201,7 @@ def push(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -
 
 def manage(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
     """ls, rm and gc: one target each, with explicit arguments below this point."""
-    from alba_action.settings import run_options
+    from alba_action.options import run_options
 
     options = run_options(env, gc_grace_seconds=getattr(args, "grace", None))
     if args.kind == "static":
@@ -214,7 +218,7 @@ def manage(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str])
 
 
 def run_verify(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
-    from alba_action.settings import run_options
+    from alba_action.options import run_options
     from alba_action.verify.checks import load_keys
     from alba_action.verify.command import verify
 
@@ -246,7 +250,8 @@ def run(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) ->
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = dict(os.environ if env is None else env)
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(argv).parse_args(argv)
     if args.kind == "action":
         from alba_action.action import main as action_main
 

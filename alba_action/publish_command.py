@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
-from alba_action.settings import PREFIXES, ActionSettings, env_names
+HELP = "run the whole CI step (static, containers, tag rules, outputs) from flags"
 
 # Inputs given as repeatable flags (one value each), joined one per line for the settings.
 LISTS = {"static-target", "container-targets", "tags", "flavor", "annotations"}
@@ -24,11 +24,17 @@ SECRETS = {"registry-password", "aws-secret-access-key", "aws-session-token",  #
 
 
 def _inputs() -> list[str]:
+    from alba_action.settings import ActionSettings  # pydantic: imported only by `alba publish`
+
     return [field.validation_alias.choices[0].split("_", 1)[1].lower() for field in ActionSettings.model_fields.values()]
 
 
-def add_publish_parser(sub) -> None:
-    p = sub.add_parser("publish", help="run the whole CI step (static, containers, tag rules, outputs) from flags",
+def add_publish_parser(sub, flags: bool = True) -> None:
+    """`flags=False`: the subcommand and its help line only, for a command line that runs another one."""
+    if not flags:
+        sub.add_parser("publish", help=HELP)
+        return
+    p = sub.add_parser("publish", help=HELP,
                        description="Every flag is the action input of the same name; secrets come from the "
                                    "environment (AWS_*, ALBA_REGISTRY_PASSWORD), never from flags.")
     for name in _inputs():
@@ -50,6 +56,8 @@ def add_publish_parser(sub) -> None:
 
 def publish_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str]:
     """The environment the step sees: the caller's, minus other input variables, plus the flags."""
+    from alba_action.settings import PREFIXES, env_names
+
     known = {n.upper() for name in _inputs() if name not in SECRETS for n in env_names(name)}
     out = {k: v for k, v in env.items() if k.upper() not in known or not k.upper().startswith(PREFIXES)}
     for name in _inputs():

@@ -54,10 +54,13 @@ def _short_sha_length(env: Mapping[str, str]) -> int:
     return int(text)
 
 
-def context_from_env(env: Mapping[str, str], cwd: Path) -> Context:
-    """Describe the build from the CI's variables, or from the git repository at cwd."""
+def context_from_env(env: Mapping[str, str], cwd: Path, read_git: bool = True) -> Context:
+    """Describe the build from the CI's variables, or from the git repository at cwd.
+    `read_git=False`: outside CI, a bare local context (for a run that uses none of it)."""
     common = {"now": _now(env), "short_sha_length": _short_sha_length(env)}
     provider = detect_provider(env)
+    if provider == "local" and not read_git:
+        return Context(provider="local", **common)
     if provider in ("github", "forgejo"):
         ctx = github_context(env, provider, **common)
     elif provider == "woodpecker":

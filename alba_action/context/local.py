@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import git
-
 from .model import Context, iso_utc
+
+if TYPE_CHECKING:
+    import git  # GitPython takes a tenth of a second to import: only runs that read a repository do
 
 _SCP_URL = re.compile(r"^(?:[^@/]+@)?([^:/]+):(?!//)(.+)$")  # git@host:owner/name.git
 _SEMVER_TAG = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 
 
 def open_repo(cwd: Path) -> git.Repo | None:
+    import git
+
     try:
         repo = git.Repo(cwd, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
@@ -81,6 +85,8 @@ def _default_branch(repo: git.Repo) -> str:
 
 
 def _origin_url(repo: git.Repo) -> str:
+    import git
+
     try:
         return https_url(repo.remotes.origin.url)
     except (AttributeError, IndexError, ValueError, git.GitCommandError):

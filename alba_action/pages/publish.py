@@ -27,8 +27,6 @@ def index_page_key() -> str:
 
 
 def render_name(store: Store, name: str, image_ref: str = "") -> bytes:
-    tags, _, _ = catalog.read_tags(store, name)
-
     def doc(tag: str) -> TagView | None:
         got = store.get(plan.tag_key(name, tag))
         try:
@@ -37,24 +35,29 @@ def render_name(store: Store, name: str, image_ref: str = "") -> bytes:
             return None
 
     with ThreadPoolExecutor(8) as pool:
+        listed = pool.submit(_image_tags, store, name)  # independent of the documents: read meanwhile
+        tags, _, _ = catalog.read_tags(store, name)
         views = [v for v in pool.map(doc, tags) if v is not None]  # never a tag whose document is gone
+        images = listed.result()
+    return name_page(NamePage(name, views, sorted(images, key=lambda t: (t != "latest", t)), image_ref))
+
+
+def _image_tags(store: Store, name: str) -> list[str]:
+    """The image tags of a static registry under the same name, without attachments."""
     got = store.get(f"v2/{name}/tags/list")
     try:
-        images = [t for t in (json.loads(got[0]).get("tags") or []) if not is_attachment(t)] if got else []
+        return [t for t in (json.loads(got[0]).get("tags") or []) if not is_attachment(t)] if got else []
     except ValueError:
-        images = []
-    return name_page(NamePage(name, views, sorted(images, key=lambda t: (t != "latest", t)), image_ref))
+        return []
 
 
 def render_index(store: Store) -> bytes:
     names = sorted({n for key in store.list(f"{plan.ROOT}/", shallow=True)
                     if "/" not in (n := key[len(plan.ROOT) + 1:]) and n != PAGE and not n.endswith(".json")})
-    rows = []
-    for name in names:
-        tags, _, exists = catalog.read_tags(store, name)
-        if exists:
-            rows.append((name, tags[0] if tags else None, len(tags)))
-    return index_page(rows)
+    with ThreadPoolExecutor(8) as pool:  # one name document each, read together
+        docs = list(pool.map(lambda name: catalog.read_tags(store, name), names))
+    return index_page([(name, tags[0] if tags else None, len(tags))
+                       for name, (tags, _, exists) in zip(names, docs) if exists])
 
 
 def _converge_page(store: Store, key: str, render) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import minisign
+from typing import TYPE_CHECKING
 
 from alba_action.errors import InputError
+
+if TYPE_CHECKING:
+    import minisign  # imported where a key is read: most runs sign nothing
 
 SIGNATURE_SUFFIX = ".minisig"
 
@@ -33,6 +36,8 @@ class MinisignSigner:
 
 def load_secret_key(data: bytes, password: str, source: str) -> MinisignSigner:
     """`data`: the key file's content (as CI secrets hold it). `source` names the input."""
+    import minisign
+
     try:
         key = minisign.SecretKey.from_bytes(data.strip() + b"\n" if b"\n" in data.strip() else data)
     except Exception:  # py-minisign raises ParseError and friends; the message may quote the key
@@ -51,6 +56,8 @@ def load_secret_key(data: bytes, password: str, source: str) -> MinisignSigner:
 
 def load_public_key(data: bytes) -> "minisign.PublicKey | None":
     """A minisign public key (the .pub file or its base64 line), None when `data` is not one."""
+    import minisign
+
     lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
     for line in lines:
         if line.startswith("untrusted comment:"):
@@ -64,6 +71,8 @@ def load_public_key(data: bytes) -> "minisign.PublicKey | None":
 
 def verify(public_keys: list, data: bytes, signature: bytes) -> str | None:
     """The trusted comment when one of the keys verifies `signature` over `data`, else None."""
+    import minisign
+
     try:
         sig = minisign.Signature.from_bytes(signature)
     except Exception:

@@ -9,7 +9,9 @@ keep the order the name document had. Writing goes through targets.converge.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from types import MappingProxyType
 
 from alba_action.errors import TargetError
 from alba_action.releases import newest_first
@@ -51,9 +53,11 @@ def conditional_writes(store: Store, key: str, data: bytes) -> str:
 class PublicationTimes:
     """tag → `published` of its document, read once per document version (keyed by etag)."""
 
-    def __init__(self, store: Store, name: str) -> None:
+    def __init__(self, store: Store, name: str,
+                 known: Mapping[tuple[str, str], str | None] = MappingProxyType({})) -> None:
+        """`known`: (tag, etag) → `published` of documents this run wrote, not read again."""
         self.store, self.name = store, name
-        self.known: dict[tuple[str, str | None], str | None] = {}
+        self.known: dict[tuple[str, str | None], str | None] = dict(known)
 
     def present(self, removed: set[str]) -> dict[str, str | None]:
         listed = {t: info.etag for info in self.store.list_info(f"{plan.ROOT}/{self.name}/", shallow=True)
@@ -69,10 +73,13 @@ class PublicationTimes:
         return plan.published_of(got[0]) if got else None
 
 
-def update(store: Store, name: str, remove: set[str] = frozenset(), conditionals: str = "ignored") -> list[str]:
+def update(store: Store, name: str, remove: set[str] = frozenset(),
+           conditionals: str | Callable[[], str] = "ignored",
+           known: Mapping[tuple[str, str], str | None] = MappingProxyType({})) -> list[str]:
     """Rewrite the name document from the tag documents present (minus `remove`); return the
-    list as finally read back. `conditionals` as probed: when "honoured", nothing waits."""
-    times = PublicationTimes(store, name)
+    list as finally read back. `conditionals` as probed (or a function that waits for the
+    probe): when "honoured", nothing waits. `known` as for PublicationTimes."""
+    times = PublicationTimes(store, name, known)
 
     def read() -> Stored[list[str]]:
         tags, etag, exists = read_tags(store, name)

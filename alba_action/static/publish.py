@@ -66,6 +66,7 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
     skip = set(result.unchanged)
     _upload_files(store, [u for u in uploads if u.key not in skip], src_dir, reporter)
     published = plan.publication_times(tags, datetime.now(timezone.utc))
+    written = {}  # (tag, etag) → published: the name document need not read them back
     for tag in tags:
         objects, fields = checksums.extras(name, tag, flavors, signer)
         attached = attest(tag) if attest else []
@@ -76,10 +77,15 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
         _upload_extras(store, objects, reporter)
         result.signatures += [o.key for o in objects if o.key.endswith(".minisig")]
         doc = plan.dumps(plan.tag_document(flavors, published[tag], fields, signed=signer is not None))
-        store.put(plan.tag_key(name, tag), Body(data=doc), plan.JSON, plan.NO_CACHE)
+        etag = store.put(plan.tag_key(name, tag), Body(data=doc), plan.JSON, plan.NO_CACHE)
+        if etag:
+            written[(tag, etag)] = plan.published_of(doc)
         reporter.log(f"tag -> {plan.tag_key(name, tag)}")
-    conditionals = catalog.conditional_writes(store, plan.tag_key(name, tags[-1]), doc)
-    catalog.update(store, name, conditionals=conditionals)
+    with ThreadPoolExecutor(1) as pool:
+        # The probe's answer is needed only to write the name document: it travels while
+        # the name document and the tag documents are read.
+        probe = pool.submit(catalog.conditional_writes, store, plan.tag_key(name, tags[-1]), doc)
+        catalog.update(store, name, conditionals=probe.result, known=written)
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
 
@@ -102,18 +108,13 @@ def _upload_extras(store: Store, objects: list[checksums.Extra], reporter: Repor
 
 def _already_there(store, name: str, tags: list[str], uploads: list[plan.Upload]) -> list[plan.Upload]:
     """Files a re-run need not send: listed with the same size and digest in the tag's current
-    document, and still present at that size."""
-    listed = {}
-    for tag in tags:
-        got = store.get(plan.tag_key(name, tag))
-        listed[tag] = plan.published_files(got[0]) if got else {}
-    same = []
-    for u in uploads:
-        if listed[u.tag].get((str(u.flavor.platform), u.path)) == (u.size, u.digest):
-            info = store.head(u.key)
-            if info is not None and info.size == u.size:
-                same.append(u)
-    return same
+    document, and still present at that size. Documents and files are asked about together."""
+    with ThreadPoolExecutor(_parallel(store)) as pool:
+        docs = list(pool.map(lambda tag: store.get(plan.tag_key(name, tag)), tags))
+        listed = {tag: plan.published_files(got[0]) if got else {} for tag, got in zip(tags, docs)}
+        candidates = [u for u in uploads if listed[u.tag].get((str(u.flavor.platform), u.path)) == (u.size, u.digest)]
+        infos = list(pool.map(lambda u: store.head(u.key), candidates))
+    return [u for u, info in zip(candidates, infos) if info is not None and info.size == u.size]
 
 
 def _label(u: plan.Upload, src_dir: Path) -> str:

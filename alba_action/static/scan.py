@@ -15,6 +15,7 @@ from alba_action.platforms import KNOWN_ARCH, KNOWN_OS, is_variant, suggest
 SHAPE = "SRC_DIR/<os>/<arch>[/<variant>]/<files> (e.g. df/linux/amd64/albatros)"
 # Nix builds (`nix build -o df/linux/amd64/app`) leave links into the immutable store.
 TRUSTED_LINK_ROOTS = (Path("/nix/store"),)
+SMALL_FILE = 1 << 20  # hashed inline rather than by the pool
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,13 @@ def scan(src_dir: Path) -> list[PlatformFolder]:
 
 
 def _hashed(flavors: list[PlatformFolder]) -> list[PlatformFolder]:
-    """Fill in every digest, several files at a time (hashlib releases the GIL)."""
+    """Fill in every digest, several large files at a time (hashlib releases the GIL); a
+    small file is hashed at once, in less time than handing it to a thread would take."""
+    sources = [(r.source, r.size) for f in flavors for r in f.resources]
     with ThreadPoolExecutor(4) as pool:
-        digests = iter(list(pool.map(sha256_file, [r.source for f in flavors for r in f.resources])))
+        large = {s: pool.submit(sha256_file, s) for s, size in sources if size >= SMALL_FILE}
+        small = {s: sha256_file(s) for s, size in sources if size < SMALL_FILE}
+        digests = iter([small[s] if s in small else large[s].result() for s, _ in sources])
     return [replace(f, resources=tuple(replace(r, digest=next(digests)) for r in f.resources)) for f in flavors]
 
 
@@ -91,11 +96,17 @@ def _platform_folders(root: Path, os_name: str, arch_dir: Path) -> list[Platform
 
 def _flavor(root: Path, platform: Platform, folder: Path) -> PlatformFolder:
     resources = []
+    # A file that is no link, in a folder walked without following links, lies where the
+    # folder's real path says: resolving each of thousands of files (several system calls
+    # a path component) would cost more than hashing them. Links are resolved and checked.
+    real_root, real_folder = root.resolve(), folder.resolve()
+    plain = real_folder == real_root or real_root in real_folder.parents
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames.sort()
+        real_dir = real_folder / os.path.relpath(dirpath, folder)
         for name in sorted(filenames) + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
             path = Path(dirpath) / name
-            real = _resolve_inside(path, root)
+            real = real_dir / name if plain and not path.is_symlink() else _resolve_inside(path, root)
             if real.is_dir():
                 raise InputError(f"{_rel(path, root)} links to a folder", "link files, not folders, or copy the folder in")
             rel = path.relative_to(folder).as_posix()

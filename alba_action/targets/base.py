@@ -57,8 +57,9 @@ class Store(Protocol):
         if_match: str | None = None,
         if_none_match: bool = False,
         progress: ProgressCallback | None = None,
-    ) -> None:
-        """Write an object. if_match/if_none_match raise ConflictError when the store honours them and they fail."""
+    ) -> str | None:
+        """Write an object. if_match/if_none_match raise ConflictError when the store honours them and they fail.
+        Returns the new object's etag where the store answers one (as its listings give it), else None."""
 
     def delete(self, key: str) -> None: ...
 

@@ -47,13 +47,17 @@ def probe_conditionals(store: Store, key: str, data: bytes, content_type: str = 
 
 
 def converge(store: Store, key: str, *, read: Callable[[], Stored[T]], wanted: Callable[[Stored[T]], T],
-             encode: Callable[[T], bytes], conditionals: str = "rejected", content_type: str = JSON) -> T:
-    """Make `key` hold `wanted(current)`, whatever concurrent writers do; the value finally read back."""
+             encode: Callable[[T], bytes], conditionals: str | Callable[[], str] = "rejected",
+             content_type: str = JSON) -> T:
+    """Make `key` hold `wanted(current)`, whatever concurrent writers do; the value finally read back.
+    `conditionals` may be a function (a probe under way): it is asked only before the first write."""
     for _ in range(ROUNDS):
         current = read()
         target = wanted(current)
         if target == current.value:
             return target  # already right: a re-run writes nothing and waits for nothing
+        if not isinstance(conditionals, str):
+            conditionals = conditionals()
         try:
             _write(store, key, encode(target), current, conditionals, content_type)
         except ConflictError:

@@ -158,12 +158,14 @@ class S3Store:
         return self._call(f"reading {key}", read, missing_ok=True)
 
     def put(self, key, body: Body, content_type, cache_control=None, if_match=None, if_none_match=False,
-            progress: ProgressCallback | None = None) -> None:
+            progress: ProgressCallback | None = None) -> str | None:
+        """The etag the store answered for a single PUT (None for s3transfer's uploads)."""
         extra = {"ContentType": content_type}
         if cache_control:
             extra["CacheControl"] = cache_control
         if body.path is not None and body.size >= SMALL:
-            return self._upload_file(key, body, extra, progress)
+            self._upload_file(key, body, extra, progress)
+            return None
         if if_match:
             extra["IfMatch"] = if_match
         if if_none_match:
@@ -173,11 +175,12 @@ class S3Store:
         def send():
             # One request for small files: a TransferManager per file costs more than the upload.
             with open(body.path, "rb") if body.path is not None else nullcontext(body.data) as data:
-                client.put_object(Bucket=self.target.bucket, Key=self._key(key), Body=data, **extra)
+                return client.put_object(Bucket=self.target.bucket, Key=self._key(key), Body=data, **extra)
 
-        self._call(f"writing {key}", send)
+        answer = self._call(f"writing {key}", send)
         if progress:
             progress(body.size)
+        return (answer or {}).get("ETag")
 
     def _upload_file(self, key: str, body: Body, extra: dict, progress: ProgressCallback | None) -> None:
         """Large files: s3transfer (multipart above the threshold, which it aborts when it
