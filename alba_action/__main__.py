@@ -1,3 +1,3 @@
-from alba_action.cli import main
+from alba_action.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

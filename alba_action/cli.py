@@ -7,6 +7,7 @@ environment. Everything below takes a PublishRequest or explicit arguments.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -246,6 +247,15 @@ def run(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) ->
     if args.action == "push":
         return push(args, reporter, env)
     return manage(args, reporter, env)
+
+
+def console() -> int:
+    """`alba` and `python -m alba_action`: main, then an exit without the interpreter's last
+    garbage collections, which walk every object still alive (botocore's models: a million)
+    for a fifth of a second. Frozen, they are freed with the process."""
+    code = main()
+    gc.freeze()
+    return code
 
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
