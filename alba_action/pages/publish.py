@@ -5,7 +5,9 @@ stored matches them, so the last writer of a race always leaves the right page."
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from alba_action.containers.attachments import is_attachment
 from alba_action.pages.render import NamePage, TagView, index_page, name_page
@@ -26,7 +28,31 @@ def index_page_key() -> str:
     return f"{plan.ROOT}/{PAGE}"
 
 
-def render_name(store: Store, name: str, image_ref: str = "") -> bytes:
+@dataclass
+class ReadAhead:
+    """What a push learns for the pages before write_pages runs: both pages, read while it
+    writes the name document, and the tags that document then listed."""
+
+    name: str
+    pages: dict[str, Future] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+
+
+def read_ahead(store: Store, name: str) -> ReadAhead:
+    """Start reading both pages now (a push calls this as it writes the name document);
+    write_pages then starts from these answers instead of asking again, and reads the
+    tag documents of `tags` together with the name document. A page must be read before
+    its inputs for writers to converge, and this reads it earlier still: it only widens
+    the window in which another writer's page makes our conditional write retry."""
+    pool = ThreadPoolExecutor(2)
+    ahead = ReadAhead(name, {key: pool.submit(store.get, key) for key in (name_page_key(name), index_page_key())})
+    pool.shutdown(wait=False)
+    store.pages_ahead = ahead
+    return ahead
+
+
+def render_name(store: Store, name: str, image_ref: str = "", likely: Sequence[str] = ()) -> bytes:
+    """`likely`: tags the name document probably lists; their documents are read with it."""
     def doc(tag: str) -> TagView | None:
         got = store.get(plan.tag_key(name, tag))
         try:
@@ -36,8 +62,11 @@ def render_name(store: Store, name: str, image_ref: str = "") -> bytes:
 
     with ThreadPoolExecutor(8) as pool:
         listed = pool.submit(_image_tags, store, name)  # independent of the documents: read meanwhile
+        early = {t: pool.submit(doc, t) for t in likely}
         tags, _, _ = catalog.read_tags(store, name)
-        views = [v for v in pool.map(doc, tags) if v is not None]  # never a tag whose document is gone
+        late = {t: pool.submit(doc, t) for t in tags if t not in early}
+        # Never a tag whose document is gone.
+        views = [v for t in tags if (v := (early.get(t) or late[t]).result()) is not None]
         images = listed.result()
     return name_page(NamePage(name, views, sorted(images, key=lambda t: (t != "latest", t)), image_ref))
 
@@ -51,18 +80,23 @@ def _image_tags(store: Store, name: str) -> list[str]:
         return []
 
 
-def render_index(store: Store) -> bytes:
-    names = sorted({n for key in store.list(f"{plan.ROOT}/", shallow=True)
-                    if "/" not in (n := key[len(plan.ROOT) + 1:]) and n != PAGE and not n.endswith(".json")})
+def render_index(store: Store, likely: Sequence[str] = ()) -> bytes:
+    """`likely`: names surely listed (the one just pushed); read with the listing."""
     with ThreadPoolExecutor(8) as pool:  # one name document each, read together
-        docs = list(pool.map(lambda name: catalog.read_tags(store, name), names))
+        early = {n: pool.submit(catalog.read_tags, store, n) for n in likely}
+        names = sorted({n for key in store.list(f"{plan.ROOT}/", shallow=True)
+                        if "/" not in (n := key[len(plan.ROOT) + 1:]) and n != PAGE and not n.endswith(".json")})
+        late = {n: pool.submit(catalog.read_tags, store, n) for n in names if n not in early}
+        docs = [(early.get(n) or late[n]).result() for n in names]
     return index_page([(name, tags[0] if tags else None, len(tags))
                        for name, (tags, _, exists) in zip(names, docs) if exists])
 
 
-def _converge_page(store: Store, key: str, render) -> None:
+def _converge_page(store: Store, key: str, render, early: Future | None = None) -> None:
     def read() -> Stored[bytes]:
-        got = store.get(key)
+        nonlocal early
+        got = early.result() if early is not None else store.get(key)  # read ahead: the first round only
+        early = None
         return Stored(got[0] if got else None, got[1] if got else None)
 
     # Where this run probed that the store honours conditional writes, pages use them too
@@ -73,9 +107,15 @@ def _converge_page(store: Store, key: str, render) -> None:
 
 def write_pages(store: Store, name: str, reporter: Reporter, image_ref: str = "") -> list[str]:
     """The name's page, then the index of every name; returns the keys written."""
+    ahead = getattr(store, "pages_ahead", None)
+    store.pages_ahead = None  # used once
+    if ahead is None or ahead.name != name:
+        ahead = ReadAhead(name)
     with ThreadPoolExecutor(2) as pool:  # independent documents: on a far store, half the wait
-        name_page = pool.submit(_converge_page, store, name_page_key(name), lambda: render_name(store, name, image_ref))
-        index = pool.submit(_converge_page, store, index_page_key(), lambda: render_index(store))
+        name_page = pool.submit(_converge_page, store, name_page_key(name),
+                                lambda: render_name(store, name, image_ref, ahead.tags), ahead.pages.get(name_page_key(name)))
+        index = pool.submit(_converge_page, store, index_page_key(), lambda: render_index(store, [name]),
+                            ahead.pages.get(index_page_key()))
         name_page.result()
         reporter.log(f"page -> {name_page_key(name)}")
         index.result()

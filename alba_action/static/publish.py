@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from alba_action.pages.publish import read_ahead
 from alba_action.report.progress import Reporter
 from alba_action.signing.minisign_keys import MinisignSigner
 from alba_action.static import catalog, checksums, plan
@@ -83,9 +84,11 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
         reporter.log(f"tag -> {plan.tag_key(name, tag)}")
     with ThreadPoolExecutor(1) as pool:
         # The probe's answer is needed only to write the name document: it travels while
-        # the name document and the tag documents are read.
+        # the name document and the tag documents are read, and so do the download pages
+        # (the pipeline writes them next, from these reads and the tags listed now).
         probe = pool.submit(catalog.conditional_writes, store, plan.tag_key(name, tags[-1]), doc)
-        catalog.update(store, name, conditionals=probe.result, known=written)
+        pages = read_ahead(store, name)
+        pages.tags = catalog.update(store, name, conditionals=probe.result, known=written)
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
 

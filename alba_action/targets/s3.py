@@ -18,6 +18,7 @@ import boto3
 import botocore.exceptions as bexc
 from botocore import UNSIGNED
 from botocore.config import Config
+from botocore.utils import determine_content_length
 from boto3.s3.transfer import TransferConfig
 from s3transfer.manager import TransferManager
 from s3transfer.subscribers import BaseSubscriber
@@ -83,9 +84,11 @@ class S3Store:
         key = (round(read), tuple(sorted(mode.items())))
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self._session.client(
+                client = self._session.client(
                     "s3", endpoint_url=self.target.endpoint_url,
                     config=_config(self.target, read, self.timeouts.connect, mode))
+                client.meta.events.register_last("before-call.s3", _no_wait_for_small_bodies)
+                self._clients[key] = client
             return self._clients[key]
 
     def _manager(self) -> TransferManager:
@@ -232,6 +235,17 @@ class S3Store:
             if not page.get("IsTruncated"):
                 return
             token = {"ContinuationToken": page["NextContinuationToken"]}
+
+
+def _no_wait_for_small_bodies(params, **kwargs) -> None:
+    """botocore sends every S3 PUT body (bytes become a file object) with `Expect:
+    100-continue` and waits for the store's "100 Continue" before sending it: a round trip
+    per object on a far store. A body under SMALL goes at once (a refusal costs no more
+    than sending it); larger ones still ask first."""
+    if "Expect" in params.get("headers", {}):
+        size = determine_content_length(params.get("body"))
+        if size is not None and size < SMALL:
+            del params["headers"]["Expect"]
 
 
 class _Progress(BaseSubscriber):
