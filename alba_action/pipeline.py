@@ -123,7 +123,8 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
             with trace.section(f"static files → {store.url}"):
                 done = static_publish.push(store, req.name, list(result.tags), req.static_dir, folders,
                                            trace.reporter, req.dry_run, req.minisign,
-                                           attest_plan.static_attachments(req, folders, static_sboms))
+                                           attest_plan.static_attachments(req, folders, static_sboms),
+                                           pages=req.pages)
             result.static.append(done.to_json())
             result.done.append(f"static files of {req.name}:{req.tags[0]} → {store.url}")
         for repo, tags in targets.repositories:

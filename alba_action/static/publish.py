@@ -46,10 +46,11 @@ def content_type(path: str) -> str:
 
 def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[PlatformFolder],
          reporter: Reporter, dry_run: bool = False, signer: MinisignSigner | None = None,
-         attest=None) -> StaticResult:
-    """`attest(tag)`: the attachments (provenance, SBOMs) to store under `TAG/_alba/`."""
+         attest=None, pages: bool = True) -> StaticResult:
     """Publish SRC_DIR, already scanned into `flavors` (so a bad layout fails before any
-    target is written), under every tag. The pipeline calls this once per target."""
+    target is written), under every tag. The pipeline calls this once per target.
+    `attest(tag)`: the attachments (provenance, SBOMs) to store under `TAG/_alba/`;
+    `pages`: the download pages come next, so their reads start early."""
     uploads = plan.uploads(name, tags, flavors)
     result = StaticResult(name, store.url, tags, dry_run=dry_run)
     result.files = [
@@ -87,8 +88,10 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
         # the name document and the tag documents are read, and so do the download pages
         # (the pipeline writes them next, from these reads and the tags listed now).
         probe = pool.submit(catalog.conditional_writes, store, plan.tag_key(name, tags[-1]), doc)
-        pages = read_ahead(store, name)
-        pages.tags = catalog.update(store, name, conditionals=probe.result, known=written)
+        ahead = read_ahead(store, name) if pages else None
+        listed = catalog.update(store, name, conditionals=probe.result, known=written)
+        if ahead is not None:
+            ahead.tags = listed
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
 
