@@ -119,12 +119,14 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
                     early = stack.enter_context(image_publish.EarlyBlobs([repo for repo, _ in targets.repositories]))
                 images = load(req, trace.reporter, workdir, early.start if early else None)
                 index = plan_index(req, images, trace.reporter)
+        aheads = []  # per store: what its static push read for the pages
         for store in targets.stores:
             with trace.section(f"static files → {store.url}"):
                 done = static_publish.push(store, req.name, list(result.tags), req.static_dir, folders,
                                            trace.reporter, req.dry_run, req.minisign,
                                            attest_plan.static_attachments(req, folders, static_sboms),
                                            pages=req.pages)
+            aheads.append(done.pages_ahead)
             result.static.append(done.to_json())
             result.done.append(f"static files of {req.name}:{req.tags[0]} → {store.url}")
         for repo, tags in targets.repositories:
@@ -135,9 +137,9 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
             result.containers.append(done.to_json())
             result.done.append(f"container image {done.digest} → {done.target}")
         if req.pages and not req.dry_run:
-            for store, done in zip(targets.stores, result.static):
+            for store, done, ahead in zip(targets.stores, result.static, aheads):
                 with trace.section(f"download pages → {store.url}"):
-                    done["pages"] = write_pages(store, req.name, trace.reporter, _image_ref(req))
+                    done["pages"] = write_pages(store, req.name, trace.reporter, _image_ref(req), ahead)
     return result
 
 

@@ -2,8 +2,8 @@
 
 Every knob that used to be an environment variable read deep inside (settle time, gc
 grace, retry budget, cache folder, registry credentials, Docker config, AWS keys) is a
-field here: nothing below the edges reads or writes `os.environ`, so two runs in one
-process share nothing.
+field here: nothing below the edges reads or writes the process environment, so two runs
+in one process share nothing.
 """
 
 from __future__ import annotations

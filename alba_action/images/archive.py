@@ -45,18 +45,14 @@ class LayerContext:
         self.stop = stop  # set when another input of the run failed
         self.on_blob = on_blob  # told of every layer file as soon as it is complete
 
-    def done(self, result: LayerResult) -> LayerResult:
-        if self.on_blob is not None:
-            self.on_blob(result.blob)
-        return result
-
     def processor(self, member: str) -> LayerProcessor:
-        return LayerProcessor(self.store, self.compression, self.pool, self.budget, member)
+        return LayerProcessor(self.store, self.compression, self.pool, self.budget, member, self.on_blob)
 
     def from_bytes(self, data: bytes, member: str) -> LayerResult:
-        return self.done(process_bytes(
-            data, store=self.store, compression=self.compression, pool=self.pool, budget=self.budget, member=member
-        ))
+        return process_bytes(
+            data, store=self.store, compression=self.compression, pool=self.pool, budget=self.budget, member=member,
+            on_blob=self.on_blob,
+        )
 
 
 class Contents:
@@ -254,7 +250,7 @@ def _take(stream: _TarStream, member: tarfile.TarInfo, contents: Contents) -> No
     except BaseException:
         proc.abort()
         raise
-    contents.layers[name] = contents.ctx.done(proc.finish())
+    contents.layers[name] = proc.finish()
 
 
 def read_layout(source: Path, ctx: LayerContext) -> Contents:
@@ -278,4 +274,4 @@ def _process_file(file: Path, ctx: LayerContext, member: str) -> LayerResult:
     with open(file, "rb") as f:
         while chunk := f.read(CHUNK):
             proc.feed(chunk)
-    return ctx.done(proc.finish())
+    return proc.finish()

@@ -13,6 +13,7 @@ import hashlib
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import isal.isal_zlib as isal_zlib
 import zstandard
@@ -96,8 +97,11 @@ class _UnzstdCheck:
 class LayerProcessor:
     """Feed a member's bytes in any pieces, then finish() to get the published blob."""
 
-    def __init__(self, store: BlobStore, compression: str, pool: Executor, budget: Budget, member: str) -> None:
+    def __init__(self, store: BlobStore, compression: str, pool: Executor, budget: Budget, member: str,
+                 on_blob: Callable[[Blob], None] | None = None) -> None:
+        """`on_blob`: told of the layer's file as soon as it is complete."""
         self.store, self.compression, self.pool, self.member = store, compression, pool, member
+        self.on_blob = on_blob
         self.writer = store.writer()
         self.diff = _DiffHasher(budget, member)
         self.raw = hashlib.sha256()
@@ -150,6 +154,8 @@ class LayerProcessor:
                 self._sink.write(data)
             self._sink.finish()
         blob = self.store.commit(self.writer, self.media_type)
+        if self.on_blob is not None:
+            self.on_blob(blob)
         return LayerResult("sha256:" + self.diff.hash.hexdigest(), "sha256:" + self.raw.hexdigest(), blob, self.member)
 
     def abort(self) -> None:

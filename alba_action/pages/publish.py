@@ -14,7 +14,7 @@ from alba_action.pages.render import NamePage, TagView, index_page, name_page
 from alba_action.report.progress import Reporter
 from alba_action.static import catalog, plan
 from alba_action.targets.base import Store
-from alba_action.targets.converge import Stored, converge
+from alba_action.targets.converge import Stored, converge, known_conditionals
 
 HTML = "text/html; charset=utf-8"
 PAGE = "index.html"  # a reserved name: no tag and no name may be called so
@@ -47,7 +47,6 @@ def read_ahead(store: Store, name: str) -> ReadAhead:
     pool = ThreadPoolExecutor(2)
     ahead = ReadAhead(name, {key: pool.submit(store.get, key) for key in (name_page_key(name), index_page_key())})
     pool.shutdown(wait=False)
-    store.pages_ahead = ahead
     return ahead
 
 
@@ -102,13 +101,13 @@ def _converge_page(store: Store, key: str, render, early: Future | None = None) 
     # Where this run probed that the store honours conditional writes, pages use them too
     # (no settle time); otherwise they converge by re-reading, as the name document does.
     converge(store, key, read=read, wanted=lambda _: render(), encode=lambda data: data, content_type=HTML,
-             conditionals=getattr(store, "conditionals", None) or "rejected")
+             conditionals=known_conditionals(store))
 
 
-def write_pages(store: Store, name: str, reporter: Reporter, image_ref: str = "") -> list[str]:
-    """The name's page, then the index of every name; returns the keys written."""
-    ahead = getattr(store, "pages_ahead", None)
-    store.pages_ahead = None  # used once
+def write_pages(store: Store, name: str, reporter: Reporter, image_ref: str = "",
+                ahead: ReadAhead | None = None) -> list[str]:
+    """The name's page, then the index of every name; returns the keys written. `ahead`:
+    what the static push of `name` to this store already read for them."""
     if ahead is None or ahead.name != name:
         ahead = ReadAhead(name)
     with ThreadPoolExecutor(2) as pool:  # independent documents: on a far store, half the wait

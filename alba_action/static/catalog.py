@@ -17,7 +17,7 @@ from alba_action.errors import TargetError
 from alba_action.releases import newest_first
 from alba_action.static import plan
 from alba_action.targets.base import Store
-from alba_action.targets.converge import Stored, converge, probe_conditionals
+from alba_action.targets.converge import Stored, converge
 
 PARALLEL_READS = 8
 
@@ -41,13 +41,6 @@ def read_tags(store: Store, name: str) -> tuple[list[str], str | None, bool]:
 
 def tag_documents(store: Store, name: str) -> set[str]:
     return {t for key in store.list(f"{plan.ROOT}/{name}/", shallow=True) if (t := plan.tag_of(key, name))}
-
-
-def conditional_writes(store: Store, key: str, data: bytes) -> str:
-    """Probed once per store: later documents of the run (pages) use the answer too."""
-    if getattr(store, "conditionals", None) is None:
-        store.conditionals = probe_conditionals(store, key, data, plan.JSON)
-    return store.conditionals
 
 
 class PublicationTimes:

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from alba_action.pages.publish import read_ahead
+from alba_action.pages.publish import ReadAhead, read_ahead
 from alba_action.report.progress import Reporter
 from alba_action.signing.minisign_keys import MinisignSigner
 from alba_action.static import catalog, checksums, plan
 from alba_action.static.scan import PlatformFolder
 from alba_action.targets.base import Body, Store
+from alba_action.targets.converge import conditional_writes
 
 PARALLEL_FILES = 8
 
@@ -33,10 +34,11 @@ class StaticResult:
     kept_young: int = 0  # gc: files no tag lists, kept because younger than the grace period
     grace_seconds: float | None = None
     dry_run: bool = False
+    pages_ahead: ReadAhead | None = None  # what the push read for the pages written next (not output)
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items()
-                if v or k in ("name", "target", "tags", "dry_run") or (k == "kept_young" and self.grace_seconds is not None)}
+                if k != "pages_ahead" and (v or k in ("name", "target", "tags", "dry_run") or (k == "kept_young" and self.grace_seconds is not None))}
 
 
 def content_type(path: str) -> str:
@@ -87,11 +89,11 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
         # The probe's answer is needed only to write the name document: it travels while
         # the name document and the tag documents are read, and so do the download pages
         # (the pipeline writes them next, from these reads and the tags listed now).
-        probe = pool.submit(catalog.conditional_writes, store, plan.tag_key(name, tags[-1]), doc)
-        ahead = read_ahead(store, name) if pages else None
+        probe = pool.submit(conditional_writes, store, plan.tag_key(name, tags[-1]), doc, plan.JSON)
+        result.pages_ahead = read_ahead(store, name) if pages else None
         listed = catalog.update(store, name, conditionals=probe.result, known=written)
-        if ahead is not None:
-            ahead.tags = listed
+        if result.pages_ahead is not None:
+            result.pages_ahead.tags = listed
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
 

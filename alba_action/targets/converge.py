@@ -46,6 +46,20 @@ def probe_conditionals(store: Store, key: str, data: bytes, content_type: str = 
     return "ignored"
 
 
+def conditional_writes(store: Store, key: str, data: bytes, content_type: str = JSON,
+                       cache_control: str = NO_CACHE) -> str:
+    """Probed once per store (with `key` holding `data`, as probe_conditionals needs); later
+    documents of the run use the answer, through known_conditionals."""
+    if getattr(store, "conditionals", None) is None:
+        store.conditionals = probe_conditionals(store, key, data, content_type, cache_control)
+    return store.conditionals
+
+
+def known_conditionals(store: Store) -> str:
+    """What this run probed of the store, or "rejected" (send no headers) when it did not."""
+    return getattr(store, "conditionals", None) or "rejected"
+
+
 def converge(store: Store, key: str, *, read: Callable[[], Stored[T]], wanted: Callable[[Stored[T]], T],
              encode: Callable[[T], bytes], conditionals: str | Callable[[], str] = "rejected",
              content_type: str = JSON) -> T:

@@ -9,7 +9,7 @@ from alba_action.digest import sha256_bytes
 from alba_action.grammar import compact_json
 from alba_action.errors import TargetError
 from alba_action.targets.base import BlobPut, Body, ProgressCallback
-from alba_action.targets.converge import Stored, converge, probe_conditionals
+from alba_action.targets.converge import Stored, conditional_writes, converge, known_conditionals
 
 JSON = "application/json"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -128,9 +128,9 @@ class StaticRegistry:
                         conditionals=self._conditionals())
 
     def _conditionals(self) -> str:
-        """Whether the store honours conditional writes, probed once per store by rewriting a
-        manifest this run wrote by digest (identical bytes and headers: harmless where ignored)."""
-        if getattr(self.store, "conditionals", None) is None and self._written is not None:
-            key, data, media_type = self._written
-            self.store.conditionals = probe_conditionals(self.store, key, data, media_type, IMMUTABLE)
-        return getattr(self.store, "conditionals", None) or "rejected"
+        """Whether the store honours conditional writes, probed by rewriting a manifest this
+        run wrote by digest (identical bytes and headers: harmless where ignored)."""
+        if self._written is None:
+            return known_conditionals(self.store)
+        key, data, media_type = self._written
+        return conditional_writes(self.store, key, data, media_type, IMMUTABLE)
