@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import MappingProxyType
 
 from alba_action.errors import TargetError
@@ -37,6 +37,12 @@ def read_tags(store: Store, name: str) -> tuple[list[str], str | None, bool]:
             "inspect it; delete it to let alba rebuild it from the tag documents",
         ) from None
     return tags, etag, True
+
+
+def read_stored(store: Store, name: str) -> Stored[list[str]]:
+    """The name document as converge reads it: its tags (None when missing) and etag."""
+    tags, etag, exists = read_tags(store, name)
+    return Stored(tags if exists else None, etag)
 
 
 def tag_documents(store: Store, name: str) -> set[str]:
@@ -68,15 +74,22 @@ class PublicationTimes:
 
 def update(store: Store, name: str, remove: set[str] = frozenset(),
            conditionals: str | Callable[[], str] = "ignored",
-           known: Mapping[tuple[str, str], str | None] = MappingProxyType({})) -> list[str]:
+           known: Mapping[tuple[str, str], str | None] = MappingProxyType({}),
+           early: Future[Stored[list[str]]] | None = None) -> list[str]:
     """Rewrite the name document from the tag documents present (minus `remove`); return the
     list as finally read back. `conditionals` as probed (or a function that waits for the
-    probe): when "honoured", nothing waits. `known` as for PublicationTimes."""
+    probe): when "honoured", nothing waits. `known` as for PublicationTimes. `early`: the
+    name document read before (read_stored), used for the first round: the tag documents
+    are still listed after it, and where it is out of date the conditional write fails
+    and the next round reads it again (without conditional writes, the read-back checks)."""
     times = PublicationTimes(store, name, known)
 
     def read() -> Stored[list[str]]:
-        tags, etag, exists = read_tags(store, name)
-        return Stored(tags if exists else None, etag)
+        nonlocal early
+        if early is not None:
+            current, early = early.result(), None
+            return current
+        return read_stored(store, name)
 
     def wanted(current: Stored[list[str]]) -> list[str]:
         return newest_first(times.present(set(remove)), current.value or [])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,6 +63,9 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
     if dry_run:
         _print_plan(reporter, src_dir, uploads, name, tags)
         return result
+    # The name document as it is now, read with the tag documents: after the files, its
+    # update starts from this answer instead of asking again (see catalog.update).
+    name_doc = _soon(catalog.read_stored, store, name)
     unchanged = _already_there(store, name, tags, uploads)
     for u in unchanged:
         reporter.log(f"{_label(u, src_dir)} unchanged")
@@ -87,15 +90,25 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
         reporter.log(f"tag -> {plan.tag_key(name, tag)}")
     with ThreadPoolExecutor(1) as pool:
         # The probe's answer is needed only to write the name document: it travels while
-        # the name document and the tag documents are read, and so do the download pages
+        # the tag documents are listed (the name document was read before the files), and so
+        # do the download pages' reads
         # (the pipeline writes them next, from these reads and the tags listed now).
         probe = pool.submit(conditional_writes, store, plan.tag_key(name, tags[-1]), doc, plan.JSON)
         result.pages_ahead = read_ahead(store, name) if pages else None
-        listed = catalog.update(store, name, conditionals=probe.result, known=written)
+        listed = catalog.update(store, name, conditionals=probe.result, known=written,
+                                 early=name_doc)
         if result.pages_ahead is not None:
             result.pages_ahead.tags = listed
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
+
+
+def _soon(fn, *args) -> Future:
+    """`fn(*args)` on a thread of its own, started now."""
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(fn, *args)
+    pool.shutdown(wait=False)
+    return future
 
 
 def _parallel(store: Store) -> int:
