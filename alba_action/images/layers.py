@@ -104,7 +104,7 @@ class LayerProcessor:
         self.on_blob = on_blob
         self.writer = store.writer()
         self.diff = _DiffHasher(budget, member)
-        self.raw = hashlib.sha256()
+        self.raw = hashlib.sha256()  # the compressed bytes of a kept layer (a plain tar's is its diff_id)
         self.mode = ""  # "keep-gzip", "keep-zstd" or "encode", decided on the first bytes
         self._head = b""
 
@@ -115,7 +115,6 @@ class LayerProcessor:
                 return
             data, self._head = self._head, b""
             self._start(data)
-        self.raw.update(data)
         with self._reporting():
             self._sink.write(data)
 
@@ -143,20 +142,21 @@ class LayerProcessor:
             self.mode, self.media_type = "encode", MEDIA_TYPES[self.compression]
             self._sink = _Encode(self)
             return
-        self._sink = _Keep(self.writer, check)
+        self._sink = _Keep(self.writer, self.raw, check)
 
     def finish(self) -> LayerResult:
         with self._reporting():
             if not self.mode:  # fewer than 4 bytes: not compressed, whatever it is
                 data, self._head = self._head, b""
                 self._start(data + b"\0\0\0\0")
-                self.raw.update(data)
                 self._sink.write(data)
             self._sink.finish()
         blob = self.store.commit(self.writer, self.media_type)
         if self.on_blob is not None:
             self.on_blob(blob)
-        return LayerResult("sha256:" + self.diff.hash.hexdigest(), "sha256:" + self.raw.hexdigest(), blob, self.member)
+        diff_id = "sha256:" + self.diff.hash.hexdigest()
+        raw = diff_id if self.mode == "encode" else "sha256:" + self.raw.hexdigest()  # a plain tar is hashed once
+        return LayerResult(diff_id, raw, blob, self.member)
 
     def abort(self) -> None:
         self.writer.discard()
@@ -165,10 +165,11 @@ class LayerProcessor:
 class _Keep:
     """Already compressed: copy as is, decompress only to check the diff_id."""
 
-    def __init__(self, writer, check) -> None:
-        self.writer, self.check = writer, check
+    def __init__(self, writer, raw, check) -> None:
+        self.writer, self.raw, self.check = writer, raw, check
 
     def write(self, data: bytes) -> None:
+        self.raw.update(data)
         self.writer.write(data)
         self.check.write(data)
 
