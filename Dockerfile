@@ -14,7 +14,8 @@ RUN if [ -f /etc/ssl/certs/ca-certificates.crt ]; then export PIP_CERT=/etc/ssl/
  && python3 -m venv /opt/alba/venv \
  && /opt/alba/venv/bin/pip install --require-hashes --only-binary=:all: -r /tmp/requirements.lock \
  && /opt/alba/venv/bin/pip uninstall -y pip \
- && find /opt/alba/venv -name __pycache__ -prune -exec rm -rf {} +
+ && find /opt/alba/venv -name __pycache__ -prune -exec rm -rf {} + \
+ && /opt/alba/venv/bin/python -m compileall -q --invalidation-mode checked-hash /opt/alba/venv/lib
 
 FROM ${BASE}
 # git: the commit date (image `created` annotation) and local tags come from the checkout.
@@ -27,6 +28,9 @@ COPY --from=build /opt/alba/venv /opt/alba/venv
 # The package is used from its folder (no build step: nothing unlocked enters the image).
 COPY entrypoint.py /opt/alba/
 COPY alba_action /opt/alba/alba_action
+# Compiled modules, keyed by the source's hash (no timestamps: the same bytes on every build).
+# Without them every run compiles the dependencies again: 2.2 s to import instead of 0.6 s.
+RUN /opt/alba/venv/bin/python -m compileall -q --invalidation-mode checked-hash /opt/alba/alba_action
 ENV PYTHONPATH=/opt/alba PATH=/opt/alba/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN python -c "import alba_action.action, alba_action.cli"
 # uid 1000: the usual owner of CI workspaces (the checkout must be writable for output-file
