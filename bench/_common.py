@@ -66,7 +66,10 @@ def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None,
 
 
 def bench_env(**extra: str) -> dict:
+    """The environment of a normal install: Python may keep compiled modules (pip writes them
+    at install time; a shell with PYTHONDONTWRITEBYTECODE would recompile alba on every run)."""
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(CREDS)
     env.update(extra)
     env["PYTHONPATH"] = str(REPO)
