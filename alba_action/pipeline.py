@@ -2,7 +2,8 @@
 
 1. gather: open every target (parse URLs; no I/O), scan the static folder (hashes every
    file and fails on a bad layout), check that every target answers, load every platform
-   image once (compressed into the cache, checked against its file name);
+   image once (compressed into the cache, checked against its file name; the load starts
+   first and runs beside the checks, which stop it when one fails);
 2. plan: the tag document and file keys, the index built from the images and the
    annotations asked for (never the tag names) — data, which `--dry-run` prints;
 3. execute: the plan against each target in turn, in SPEC order (files, documents, the
@@ -15,6 +16,8 @@ Nothing here reads the environment or argparse: the request carries everything.
 from __future__ import annotations
 
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +99,18 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
     complete, so a caller can say what was published before a failure."""
     result = result or PublishResult(req.name, req.version, list(req.tags), dry_run=req.dry_run)
     mounts = MountSources()  # what this run learns about blobs stays with this run
+    with ExitStack() as stack:
+        loading = None
+        if req.container_dir:  # blobs outside the cache live in workdir until the images are published
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="alba-")))
+            loading = stack.enter_context(BackgroundLoad(req, workdir))
+        checked = _check(req, result, trace, mounts)
+        _execute(req, result, trace, checked, loading, stack)
+    return result
+
+
+def _check(req: PublishRequest, result: PublishResult, trace: Trace, mounts: MountSources) -> _Checked:
+    """Open every target, check the inputs, and check that every target answers."""
     with trace.section("check inputs and targets"):
         targets = open_targets(req, mounts)
         folders = scan(req.static_dir) if req.static_dir else None
@@ -110,37 +125,54 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
                 target.check()  # a wrong URL or password fails before minutes of compression
         if req.latest_guard and "latest" in req.tags:
             guard_latest(req, targets, result, trace.reporter)
-    with ExitStack() as stack:
-        images, index, early = None, None, None
-        if req.container_dir:
-            with trace.section(f"load images from {req.container_dir}"):
-                workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="alba-")))
-                if not req.dry_run and targets.repositories:  # closed (waited for) before workdir goes
-                    early = stack.enter_context(image_publish.EarlyBlobs([repo for repo, _ in targets.repositories]))
-                images = load(req, trace.reporter, workdir, early.start if early else None)
-                index = plan_index(req, images, trace.reporter)
-        aheads = []  # per store: what its static push read for the pages
-        for store in targets.stores:
-            with trace.section(f"static files → {store.url}"):
-                done = static_publish.push(store, req.name, list(result.tags), req.static_dir, folders,
-                                           trace.reporter, req.dry_run, req.minisign,
-                                           attest_plan.static_attachments(req, folders, static_sboms),
-                                           pages=req.pages)
-            aheads.append(done.pages_ahead)
-            result.static.append(done.to_json())
-            result.done.append(f"static files of {req.name}:{req.tags[0]} → {store.url}")
-        for repo, tags in targets.repositories:
-            with trace.section(f"container image → {repo.url}"):
-                done = image_publish.push(repo, tags, images, index, trace.reporter, req.dry_run, req.image_signer,
-                                          _reference(req, repo),
-                                          attest_plan.image_referrers(req, images, index, tags, image_sboms), early)
-            result.containers.append(done.to_json())
-            result.done.append(f"container image {done.digest} → {done.target}")
-        if req.pages and not req.dry_run:
-            for store, done, ahead in zip(targets.stores, result.static, aheads):
-                with trace.section(f"download pages → {store.url}"):
-                    done["pages"] = write_pages(store, req.name, trace.reporter, _image_ref(req), ahead)
-    return result
+    return _Checked(targets, folders, static_sboms, image_sboms)
+
+
+@dataclass
+class _Checked:
+    """What the checks found: the opened targets, the scanned folders and the SBOMs to attach."""
+
+    targets: Targets
+    folders: list[PlatformFolder] | None
+    static_sboms: list
+    image_sboms: list
+
+
+def _execute(req: PublishRequest, result: PublishResult, trace: Trace, checked: _Checked,
+             loading: BackgroundLoad | None, stack: ExitStack) -> None:
+    """The plan against each target in turn; `stack` keeps the loaded blobs until the end."""
+    targets, folders = checked.targets, checked.folders
+    images, index, early = None, None, None
+    if loading is not None:
+        with trace.section(f"load images from {req.container_dir}"):
+            loading.lines.attach(trace.reporter.log)
+            if not req.dry_run and targets.repositories:  # closed (waited for) before workdir goes
+                early = stack.enter_context(image_publish.EarlyBlobs([repo for repo, _ in targets.repositories]))
+                loading.blobs.attach(early.start)
+            images = loading.result()
+            index = plan_index(req, images, trace.reporter)
+    aheads = []  # per store: what its static push read for the pages
+    for store in targets.stores:
+        with trace.section(f"static files → {store.url}"):
+            done = static_publish.push(store, req.name, list(result.tags), req.static_dir, folders,
+                                       trace.reporter, req.dry_run, req.minisign,
+                                       attest_plan.static_attachments(req, folders, checked.static_sboms),
+                                       pages=req.pages)
+        aheads.append(done.pages_ahead)
+        result.static.append(done.to_json())
+        result.done.append(f"static files of {req.name}:{req.tags[0]} → {store.url}")
+    for repo, tags in targets.repositories:
+        with trace.section(f"container image → {repo.url}"):
+            done = image_publish.push(repo, tags, images, index, trace.reporter, req.dry_run, req.image_signer,
+                                      _reference(req, repo),
+                                      attest_plan.image_referrers(req, images, index, tags, checked.image_sboms),
+                                      early)
+        result.containers.append(done.to_json())
+        result.done.append(f"container image {done.digest} → {done.target}")
+    if req.pages and not req.dry_run:
+        for store, done, ahead in zip(targets.stores, result.static, aheads):
+            with trace.section(f"download pages → {store.url}"):
+                done["pages"] = write_pages(store, req.name, trace.reporter, _image_ref(req), ahead)
 
 
 def guard_latest(req: PublishRequest, targets: Targets, result: PublishResult, reporter: Reporter) -> None:
@@ -175,16 +207,56 @@ def _reference(req: PublishRequest, repo) -> str:
     return f"{req.image.public_host}/{repo.name}" if req.image.public_host else repo.name
 
 
-def load(req: PublishRequest, reporter: Reporter, workdir: Path, on_blob=None) -> list[PlatformImage]:
-    """Load every platform once; blobs outside the cache live in `workdir`, which the caller
-    keeps until the images are published. `on_blob` hears of each layer file as it completes."""
-    from alba_action.images.load import load_images
+class Relay:
+    """Calls held until `attach(to)`, then replayed in order and passed on as they come."""
 
-    opts = req.image
-    kwargs = {"max_uncompressed": opts.max_uncompressed} if opts.max_uncompressed else {}
-    return load_images(req.container_dir, compression=opts.compression, fmt=opts.fmt, workdir=workdir,
-                       cache_dir=req.options.cache_dir, log=reporter.log,
-                       cache_max_bytes=req.options.cache_max_bytes, on_blob=on_blob, **kwargs)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: list = []
+        self._to = None
+
+    def __call__(self, item) -> None:
+        with self._lock:  # held while passing on, so that nothing overtakes the replay
+            if self._to is None:
+                self._held.append(item)
+            else:
+                self._to(item)
+
+    def attach(self, to) -> None:
+        with self._lock:
+            self._to = to
+            for item in self._held:
+                to(item)
+            self._held.clear()
+
+
+class BackgroundLoad:
+    """Every platform loads from the start of the run, while the targets are opened and
+    checked (imports and round trips that leave a core idle). Its log lines wait for the
+    load section and its layer files for the early uploads (Relay). A failed check stops
+    it at once: no minutes of compression for a wrong password, and nothing is published."""
+
+    def __init__(self, req: PublishRequest, workdir: Path) -> None:
+        from alba_action.images.load import load_images
+
+        opts = req.image
+        kwargs = {"max_uncompressed": opts.max_uncompressed} if opts.max_uncompressed else {}
+        self.lines, self.blobs, self._stop = Relay(), Relay(), threading.Event()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="alba-loading")
+        self._future = self._pool.submit(
+            load_images, req.container_dir, compression=opts.compression, fmt=opts.fmt, workdir=workdir,
+            cache_dir=req.options.cache_dir, log=self.lines, cache_max_bytes=req.options.cache_max_bytes,
+            on_blob=self.blobs, stop=self._stop, **kwargs)
+
+    def result(self) -> list[PlatformImage]:
+        return self._future.result()
+
+    def __enter__(self) -> "BackgroundLoad":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()  # a no-op once loaded; otherwise the run failed elsewhere
+        self._pool.shutdown(wait=True)
 
 
 def plan_index(req: PublishRequest, images: list[PlatformImage], reporter: Reporter) -> Manifest:

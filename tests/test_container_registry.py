@@ -54,11 +54,20 @@ def test_htpasswd_credentials_from_env_and_wrong_password(registry_htpasswd, tmp
                   env=alba_env(ALBA_REGISTRY_USERNAME=USER, ALBA_REGISTRY_PASSWORD=PASSWORD))
     assert ok.returncode == 0, ok.stderr
     secret = "not-the-password-Q9x"
-    bad = run_alba("container", "push", src, url, env=alba_env(ALBA_REGISTRY_USERNAME=USER, ALBA_REGISTRY_PASSWORD=secret))
+    cache = tmp_path / "cache"
+    bad = run_alba("container", "push", src, url.replace("auth/app", "auth/other"),
+                   env=alba_env(ALBA_REGISTRY_USERNAME=USER, ALBA_REGISTRY_PASSWORD=secret, ALBA_CACHE_DIR=str(cache)))
     assert bad.returncode != 0
     assert "refused the credentials" in bad.stderr.splitlines()[-1]
     assert secret not in bad.stderr + bad.stdout
-    assert "-- load archives --" not in bad.stderr  # refused before any work
+    # The load began beside the check and stopped with it (or finished into the cache):
+    # no trace of it, no half-written file, nothing published.
+    assert "-- load archives --" not in bad.stderr
+    leftovers = list((cache / "v1" / "tmp").glob("*")) if (cache / "v1" / "tmp").exists() else []
+    assert leftovers == []
+    tags = skopeo("list-tags", "--tls-verify=false", f"--creds={USER}:{PASSWORD}",
+                  f"docker://{registry_htpasswd.address}/auth/other")
+    assert tags.returncode != 0 and "404 (Not Found)" in tags.stderr, tags.stdout  # the repository does not exist
 
 
 def test_docker_config_credentials(registry_htpasswd, tmp_path):

@@ -50,13 +50,15 @@ def load_images(
     log: Log = print_to_stderr,
     cache_max_bytes: int | None = None,
     on_blob: Callable[[Blob], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[PlatformImage]:
+    """`stop`: set by the caller to abandon the load (it then raises Cancelled)."""
     check_options(compression, fmt)
     inputs = find_archives(src_dir)
     cache = Cache(cache_dir) if cache_dir is not None else None  # None: no cache, a temporary folder
     store = cache.store if cache else BlobStore(workdir / "store")
     log("-- load archives --")
-    stop = threading.Event()  # one input failed: the others stop reading
+    stop = stop or threading.Event()  # one input failed (or the caller gave up): the others stop reading
     with make_pool() as pool, ThreadPoolExecutor(
         max_workers=min(len(inputs), cpu_count()), thread_name_prefix="alba-load"
     ) as loaders:
