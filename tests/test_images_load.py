@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import gzip
+import os
 import json
 import shutil
 import subprocess
@@ -22,6 +22,7 @@ from imagefixtures import (  # noqa: E402
     write_nix_archive,
 )
 
+from alba_action.errors import ArchiveError  # noqa: E402
 from alba_action.images import load_images, verify_blob_file  # noqa: E402
 from alba_action.images.model import OCI_LAYER_GZIP, OCI_LAYER_TAR, OCI_LAYER_ZSTD, Platform  # noqa: E402
 from alba_action.images.manifests import build_index  # noqa: E402
@@ -157,6 +158,41 @@ def test_rerun_answers_from_cache_without_recompressing(tmp_path, monkeypatch):
     again, lines = load(src, tmp_path)
     assert all("cached" in line for line in lines[1:])
     assert [i.manifest.digest for i in again] == [i.manifest.digest for i in first]
+
+
+@pytest.mark.parametrize("archive", ["gz", "zst", None])
+def test_an_archive_hashed_while_loading_is_found_again_when_rewritten(tmp_path, monkeypatch, archive):
+    """A first load hashes the archive from the bytes its decoder reads (and the tail it never
+    asks for); that digest must be the file's own, or a rebuilt archive would miss the cache."""
+    src = nix_src(tmp_path, archive)
+    for f in src.iterdir():  # bytes no decoder reads: the cache key covers them all the same
+        f.write_bytes(f.read_bytes() + (b"\0" * 10240 if archive is None else b""))
+    first, _ = load(src, tmp_path)
+    for f in src.iterdir():
+        assert (tmp_path / "cache" / "v1" / "stat" / f"size-{f.stat().st_size}").exists()
+        copy = f.with_name(f.name + ".new")
+        copy.write_bytes(f.read_bytes())
+        os.replace(copy, f)  # the same bytes in a new file: new inode, mtime and ctime
+    from alba_action.images import layers
+
+    def boom(*a, **k):
+        raise AssertionError("the cache should have answered")
+
+    monkeypatch.setattr(layers.LayerProcessor, "feed", boom)
+    again, lines = load(src, tmp_path)
+    assert all("cached" in line for line in lines[1:]), lines
+    assert [i.manifest.digest for i in again] == [i.manifest.digest for i in first]
+
+
+def test_an_archive_of_a_known_size_but_other_bytes_is_loaded_again(tmp_path):
+    src = nix_src(tmp_path, None)
+    load(src, tmp_path)
+    archive = src / "linux.amd64.tar"
+    data = archive.read_bytes()
+    at = data.index(b"\x7fELF")  # inside a layer's file: same size, other content
+    archive.write_bytes(data[:at] + b"\x7felf" + data[at + 4:])
+    with pytest.raises(ArchiveError, match="content has diff_id"):  # read again, so the change is caught
+        load(src, tmp_path)
 
 
 def test_cache_entry_with_missing_blob_is_not_trusted(tmp_path):

@@ -13,6 +13,7 @@ links leading out of the archive are refused.
 from __future__ import annotations
 
 import contextlib
+import io
 import posixpath
 import tarfile
 import threading
@@ -44,6 +45,7 @@ class LayerContext:
         self.store, self.compression, self.pool, self.budget = store, compression, pool, budget
         self.stop = stop  # set when another input of the run failed
         self.on_blob = on_blob  # told of every layer file as soon as it is complete
+        self.input_hash = None  # a hashlib object: read_archive feeds it the whole archive file
 
     def processor(self, member: str) -> LayerProcessor:
         return LayerProcessor(self.store, self.compression, self.pool, self.budget, member, self.on_blob)
@@ -188,17 +190,46 @@ class _TarStream:
             self.skip_to(self.offset)  # what the member's reader left, and the padding
 
 
+class _Hashing(io.RawIOBase):
+    """The archive file as its decoder reads it, hashed on the way (the cache key's digest)."""
+
+    def __init__(self, raw: BinaryIO, hash) -> None:
+        self.raw, self.hash = raw, hash
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.raw.readinto(buffer)
+        if n:
+            self.hash.update(memoryview(buffer)[:n])
+        return n
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.hash.update(data)
+        return data
+
+    def drain(self) -> None:
+        """The rest of the file (tar padding, trailing bytes the decoder never asked for)."""
+        while self.read(CHUNK):
+            pass
+
+
 @contextlib.contextmanager
-def _open_stream(path: Path, budget: Budget, stop: threading.Event | None) -> Iterator[_TarStream]:
+def _open_stream(path: Path, budget: Budget, stop: threading.Event | None, input_hash=None) -> Iterator[_TarStream]:
     with open(path, "rb", buffering=CHUNK) as raw:
         magic = raw.peek(4)[:4]
+        source: BinaryIO = _Hashing(raw, input_hash) if input_hash is not None else raw  # type: ignore[assignment]
         if magic.startswith(GZIP_MAGIC):
-            inner: BinaryIO = igzip.GzipFile(fileobj=raw, mode="rb")
+            inner: BinaryIO = igzip.GzipFile(fileobj=source, mode="rb")
         elif magic.startswith(ZSTD_MAGIC):
-            inner = zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK, read_across_frames=True)
+            inner = zstandard.ZstdDecompressor().stream_reader(source, read_size=CHUNK, read_across_frames=True)
         else:
-            inner = raw
+            inner = source
         yield _TarStream(inner, budget, stop)
+        if isinstance(source, _Hashing):
+            source.drain()
 
 
 def _explain(exc: BaseException, source: Path, member: str) -> ArchiveError:
@@ -216,7 +247,7 @@ def read_archive(source: Path, ctx: LayerContext) -> Contents:
     contents = Contents(source, ctx)
     member_name = ""
     try:
-        with _open_stream(source, ctx.budget, ctx.stop) as stream:
+        with _open_stream(source, ctx.budget, ctx.stop, ctx.input_hash) as stream:
             for member in stream.members():
                 member_name = member.name
                 _take(stream, member, contents)

@@ -8,7 +8,10 @@ Layout under the cache folder (`$ALBA_CACHE_DIR`, else `$XDG_CACHE_HOME/alba`, e
   level) and LOADER_VERSION: any change to one of them is a different entry;
 - `stat/<hash>`: the sha256 of an archive file, remembered for its exact (path, device,
   inode, size, mtime, ctime), so an untouched file is not even re-read. ctime cannot be
-  set back by tools, so a rewritten file always misses here and is hashed again.
+  set back by tools, so a rewritten file always misses here and is hashed again;
+- `stat/size-<bytes>`: some archive of that size was loaded. An archive of a size never
+  loaded cannot match an entry, so it is not hashed first: its digest is computed from
+  the bytes the loader reads anyway (one pass over the file instead of two).
 An entry is used only when its config and every layer file exist with the right size;
 full digests are re-checked by whoever reads a blob (store.verify_blob_file).
 """
@@ -54,17 +57,41 @@ class Cache:
 
     def input_digest(self, path: Path) -> str:
         """The content digest of an archive file, or of an OCI layout's index and blob list."""
+        known = self.known_digest(path)
+        if known is not None:
+            return known
+        stamp = self.stamp(path)
+        digest = sha256_file(path).removeprefix("sha256:")
+        self.remember(path, stamp, digest)
+        return digest
+
+    def known_digest(self, path: Path) -> str | None:
+        """The digest without reading the archive (a layout's always; a file's when its stamp
+        was seen), else None."""
         if path.is_dir():
             return self._layout_digest(path)
-        st = path.stat()
-        stamp = f"{path.resolve()}|{st.st_dev}|{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}"
-        memo = self.stats / hashlib.sha256(stamp.encode()).hexdigest()
         try:
-            return memo.read_text().strip()
+            return (self.stats / hashlib.sha256(self.stamp(path).encode()).hexdigest()).read_text().strip()
         except OSError:
-            digest = sha256_file(path).removeprefix("sha256:")
-            _write_atomic(memo, digest.encode())
-            return digest
+            return None
+
+    def may_hold(self, path: Path) -> bool:
+        """Whether an archive of this size was ever loaded here (else no entry can match it)."""
+        return (self.stats / f"size-{path.stat().st_size}").exists()
+
+    @staticmethod
+    def stamp(path: Path) -> str:
+        """What identifies a file's version without reading it."""
+        st = path.stat()
+        return f"{path.resolve()}|{st.st_dev}|{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}"
+
+    def remember(self, path: Path, stamp: str, digest: str) -> None:
+        """`digest` is the content of `path` as it was at `stamp` (taken before reading it);
+        a file that changed meanwhile is not remembered."""
+        if path.is_dir() or self.stamp(path) != stamp:
+            return
+        _write_atomic(self.stats / hashlib.sha256(stamp.encode()).hexdigest(), digest.encode())
+        (self.stats / f"size-{path.stat().st_size}").touch()
 
     @staticmethod
     def _layout_digest(path: Path) -> str:

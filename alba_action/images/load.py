@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import threading
 import time
@@ -110,28 +111,41 @@ class _Loader:
         self.path, self.platform, self.compression = path, platform, compression
         self.ctx = LayerContext(store, compression, pool, Budget(cap, path), stop, on_blob)
 
-    def load(self) -> CachedImage:
-        reader = read_layout if self.path.is_dir() else read_archive
-        image = resolve(reader(self.path, self.ctx), self.platform)
+    def load(self, hash_input: bool = False) -> tuple[CachedImage, str]:
+        """The image, and with `hash_input` the archive file's sha256 from the same read."""
+        if self.path.is_dir():
+            contents = read_layout(self.path, self.ctx)
+        else:
+            self.ctx.input_hash = hashlib.sha256() if hash_input else None
+            contents = read_archive(self.path, self.ctx)
+        image = resolve(contents, self.platform)
         digest = sha256_bytes(image.config)
         config = Blob(digest, len(image.config), "", data=image.config)
         layers = [layer.blob for layer in image.layers]
-        return CachedImage(image.platform, config, layers, [layer.diff_id for layer in image.layers])
+        cached = CachedImage(image.platform, config, layers, [layer.diff_id for layer in image.layers])
+        return cached, self.ctx.input_hash.hexdigest() if self.ctx.input_hash else ""
 
 
 def _load_one(loader: _Loader, cache: Cache | None, fmt: str) -> tuple[PlatformImage, str, str]:
     """One input, from the cache or loaded: the image, its log line, and the input's digest."""
     start = time.monotonic()
-    image, how = None, loader.compression
-    input_digest = cache.input_digest(loader.path) if cache is not None else ""
+    image, how, input_digest = None, loader.compression, ""
     if cache is not None:
-        key = cache.key(input_digest, loader.platform, loader.compression)
-        image = cache.get(key)
-        how += ", cached" if image else ""
+        stamp = None if loader.path.is_dir() else cache.stamp(loader.path)
+        known = cache.known_digest(loader.path)
+        if known is None and cache.may_hold(loader.path):  # maybe a loaded archive, touched: hash first
+            known = cache.input_digest(loader.path)
+        if known is not None:
+            input_digest = known
+            image = cache.get(cache.key(known, loader.platform, loader.compression))
+            how += ", cached" if image else ""
     if image is None:
-        image = loader.load()
+        image, streamed = loader.load(hash_input=cache is not None and not input_digest)
         if cache is not None:
-            cache.put(key, image)
+            if not input_digest:
+                input_digest = streamed
+                cache.remember(loader.path, stamp, input_digest)
+            cache.put(cache.key(input_digest, loader.platform, loader.compression), image)
     for layer in image.layers:
         if layer_media_type(layer.media_type, "oci") == OCI_LAYER_ZSTD and fmt == "docker":
             raise ArchiveError(
