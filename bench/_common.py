@@ -65,6 +65,13 @@ def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None,
     return wall, rss, cpu
 
 
+def process_cpu(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds a running process (e.g. the moto server) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def bench_env(**extra: str) -> dict:
     """The environment of a normal install: Python may keep compiled modules (pip writes them
     at install time; a shell with PYTHONDONTWRITEBYTECODE would recompile alba on every run)."""
