@@ -9,8 +9,11 @@ Every text from a document is escaped.
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
+from html import escape, unescape
 from urllib.parse import quote
 
 from alba_action.report.progress import human_size
@@ -66,6 +69,7 @@ SCRIPT = """
 class TagView:
     tag: str
     doc: dict
+    etag: str | None = None  # of the tag document: marks its section for reuse (section_cache)
 
 
 @dataclass
@@ -93,24 +97,55 @@ def _document(title: str, body: list[str]) -> bytes:
     return (head + "\n".join(body) + f"<script>{SCRIPT}</script></body></html>\n").encode()
 
 
-def name_page(page: NamePage) -> bytes:
-    """df-dist-v1/NAME/index.html, served at …/NAME/: links are relative to that folder."""
+def name_page(page: NamePage, sections: Sequence[str] | None = None) -> bytes:
+    """df-dist-v1/NAME/index.html, served at …/NAME/: links are relative to that folder.
+    `sections`: the tag_section of every tag, newest first, in place of `page.tags` when
+    already at hand (section_cache); the page is the same bytes either way."""
     name = escape(page.name)
+    sections = [tag_section(view) for view in page.tags] if sections is None else list(sections)
     body = [f"<header><p class=\"muted\"><a href=\"../\">All downloads</a></p><h1>{name}</h1>",
-            f"<p class=\"muted\">{len(page.tags)} releases, newest first.</p></header><main>"]
-    for i, view in enumerate(page.tags):
-        body += _tag_section(view, newest=i == 0)
+            f"<p class=\"muted\">{len(sections)} releases, newest first.</p></header><main>"]
+    body += [_mark_newest(s) if i == 0 else s for i, s in enumerate(sections)]
     if page.image_tags:
         body += _images_section(page)
     return _document(f"{page.name} downloads", body + ["</main>"])
 
 
-def _tag_section(view: TagView, newest: bool) -> list[str]:
+NEWEST = ' <span class="muted">(latest)</span>'
+_OPEN = '<section aria-labelledby="tag-'
+_HEAD = re.compile(r'<section aria-labelledby="tag-[^"]*" data-doc="([^"]*)"><h2 id="tag-([^"]*)">')
+
+
+def tag_section(view: TagView) -> str:
+    """One tag's part of the name page (without the newest mark): a function of its document
+    alone, so a later page reuses it while the document's ETag stays the same."""
+    return "\n".join(_tag_section(view))
+
+
+def section_cache(page: bytes | None) -> dict[tuple[str, str], str]:
+    """(tag, ETag) → its tag_section, from a name page this renderer wrote. Sections of
+    another renderer (RENDERER differs) or without an ETag are not reused."""
+    found = {}
+    # Text from documents is escaped, so `<section` and `</section>` are only alba's own.
+    for chunk in (page.decode("utf-8", "replace").split("</section>") if page else ()):
+        start = chunk.rfind(_OPEN)
+        m = _HEAD.match(chunk, start) if start >= 0 else None
+        renderer, _, etag = unescape(m[1]).partition(" ") if m else ("", "", "")
+        if renderer == RENDERER:
+            found[(unescape(m[2]), etag)] = chunk[start:].replace(NEWEST + "</h2>", "</h2>", 1) + "</section>"
+    return found
+
+
+def _mark_newest(section: str) -> str:
+    return section.replace("</h2>", NEWEST + "</h2>", 1)  # the first </h2> closes the tag's heading
+
+
+def _tag_section(view: TagView) -> list[str]:
     tag, doc = view.tag, view.doc
     anchor = escape(f"tag-{tag}")
     when = doc.get("published", "")
-    out = [f'<section aria-labelledby="{anchor}"><h2 id="{anchor}">{escape(tag)}'
-           + (' <span class="muted">(latest)</span>' if newest else "") + "</h2>"]
+    mark = f' data-doc="{escape(f"{RENDERER} {view.etag}")}"' if view.etag else ""
+    out = [f'<section aria-labelledby="{anchor}"{mark}><h2 id="{anchor}">{escape(tag)}</h2>']
     if when:
         out.append(f'<p class="muted">Published <time datetime="{escape(when)}">{escape(when[:19].replace("T", " "))} UTC</time></p>')
     out.append(f'<div class="wrap"><table><caption class="muted">Files of {escape(tag)}</caption><thead><tr>'
@@ -172,3 +207,17 @@ def index_page(names: list[tuple[str, str | None, int]]) -> bytes:
         body.append(f'<tr><td><a href="{_href(name)}/">{escape(name)}</a></td><td>{newest_cell}</td><td>{count}</td></tr>')
     body.append("</tbody></table></div></main>")
     return _document("Downloads", body)
+
+
+def _renderer() -> str:
+    """A fingerprint of how tag sections are rendered (a rich sample through every branch):
+    a page written by an alba that renders them differently is never reused piecemeal."""
+    sample = {"flavors": [{"resources": [{"path": "a/b", "size": 1, "digest": "sha256:0", "signature": "a/b.minisig"}],
+                           "platform": {"architecture": "arm", "os": "linux", "variant": "v7"}}],
+              "published": "2000-01-01T00:00:00.000000Z",
+              "checksums": {"path": "SHA256SUMS", "signature": "SHA256SUMS.minisig"},
+              "attachments": [{"path": "_alba/x.json", "mediaType": "application/json"}]}
+    return hashlib.sha256("\n".join(_tag_section(TagView("t", sample))).encode()).hexdigest()[:12]
+
+
+RENDERER = _renderer()

@@ -1,17 +1,26 @@
-"""The checks of `alba verify`, each adding problems to one report instead of stopping."""
+"""The checks of `alba verify`, each adding problems to one report instead of stopping.
+
+Static releases here; images in verify/images.py. Every object is read bounded
+(verify/reading.py): what a server sends beyond what a document declares, a document past
+4 MiB, an encoded document, a path that leaves its folder are problems of the release,
+reported and never fetched; a source that keeps failing ends the run (TargetError)."""
 
 from __future__ import annotations
 
 import base64
 import json
 from dataclasses import dataclass, field
+from typing import Callable
 
-from alba_action.containers.attachments import signature_tag
 from alba_action.attest.provenance import PAYLOAD_TYPE, pae
-from alba_action.containers.signatures import SIGNATURE_ANNOTATION
-from alba_action.digest import sha256_bytes
+from alba_action.grammar import is_relative_path
 from alba_action.signing import ecdsa_keys, minisign_keys
 from alba_action.static import plan
+from alba_action.verify.reading import DOCUMENT_LIMIT, BadAnswer, Expect, Got
+
+# A signature minisign made without prehashing covers the bytes themselves: kept in memory up to this.
+LEGACY_SIGNED_LIMIT = 16 << 20
+CHECKSUMS_LIMIT = 64 << 20
 
 
 @dataclass
@@ -35,6 +44,15 @@ class Report:
         return {"source": self.source, "name": self.name, "tag": self.tag, "ok": not self.problems,
                 "checked": self.checked, "problems": self.problems}
 
+    def fetch(self, read: Callable[..., Got | None], *args) -> Got | None | bool:
+        """`read(*args)`: what arrived, None when missing, False when the answer was a
+        problem (already reported)."""
+        try:
+            return read(*args)
+        except BadAnswer as err:
+            self.problems.append(err.message)
+            return False
+
 
 def load_keys(blobs: list[tuple[str, bytes]]) -> Keys:
     """Each public key recognised by its content: minisign's, or a PEM ECDSA key."""
@@ -52,37 +70,162 @@ def load_keys(blobs: list[tuple[str, bytes]]) -> Keys:
     return keys
 
 
+def json_object(data: bytes) -> dict | None:
+    """A JSON object, or None for anything else (junk, HTML, a list)."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def platform_folder(flavor: object) -> str | None:
+    """`os/arch[/variant]` of a flavor, None when it is not made of plain folder names."""
+    p = flavor.get("platform") if isinstance(flavor, dict) else None
+    if not isinstance(p, dict):
+        return None
+    parts = [p.get("os"), p.get("architecture")] + ([p["variant"]] if p.get("variant") else [])
+    if not all(isinstance(x, str) and is_relative_path(x) and "/" not in x for x in parts):
+        return None
+    return "/".join(parts)
+
+
 def check_static(source, report: Report, keys: Keys) -> bool:
     """The df-dist-v1 release NAME:TAG, if the source has one: False when it has none."""
     base = plan.tag_key(report.name, report.tag)
-    raw = source.get(base)
-    if raw is None:
+    got = report.fetch(source.read, base, Expect.document())
+    if got is None:
         return False
-    try:
-        doc = json.loads(raw)
-        flavors = doc["flavors"]
-    except (ValueError, KeyError, TypeError):
+    doc = json_object(got.data) if got else None
+    flavors = doc.get("flavors") if doc else None
+    if got and not isinstance(flavors, list):
         report.problems.append(f"{base}: not a tag document")
+    if not got or not isinstance(flavors, list):
         return True
     listed = {}
     for flavor in flavors:
-        platform = "/".join(p for p in (flavor["platform"].get("os"), flavor["platform"].get("architecture"),
-                                         flavor["platform"].get("variant")) if p)
-        for resource in flavor.get("resources", []):
-            rel = f"{platform}/{resource['path']}"
-            listed[rel] = resource.get("digest")
-            _check_file(source, report, keys, base, rel, resource)
+        platform = platform_folder(flavor)
+        if platform is None:
+            report.problems.append(f"{base}: a flavor's platform is not os/arch[/variant]; its files were not fetched")
+            continue
+        for resource in flavor.get("resources") or []:
+            path = resource.get("path") if isinstance(resource, dict) else None
+            if not is_relative_path(path):
+                report.problems.append(f"{base}: resource path {str(path)[:200]!r} leaves its folder; not fetched")
+                continue
+            listed[f"{platform}/{path}"] = resource.get("digest")
+            _check_file(source, report, keys, f"{base}/{platform}", resource)
     _check_checksums(source, report, keys, base, doc.get("checksums"), listed)
-    for a in doc.get("attachments", []):
-        data = source.get(f"{base}/{a['path']}")
-        if data is None or sha256_bytes(data) != a.get("digest"):
-            report.problems.append(f"{base}/{a['path']}: " + ("missing" if data is None else "sha256 differs"))
-        elif a.get("artifactType") == PAYLOAD_TYPE:
-            _check_provenance(report, keys, f"{base}/{a['path']}", data, set(listed.values()))
+    _check_attachments(source, report, keys, base, doc.get("attachments"), set(listed.values()))
     return True
 
 
-def _check_provenance(report: Report, keys: Keys, where: str, envelope: bytes, digests: set[str]) -> None:
+def _check_file(source, report: Report, keys: Keys, folder: str, resource: dict) -> None:
+    """One file, hashed as it arrives, against its size, digest and signature. `folder`:
+    its platform folder, which its path and its signature's path are relative to."""
+    key = f"{folder}/{resource['path']}"
+    report.checked["files"] += 1
+    sig = _signature(source, report, keys, folder, key, resource.get("signature"))
+    got = report.fetch(source.read, key, _expect(resource.get("size"), sig))
+    if got is False:
+        return
+    if got is None:
+        report.problems.append(f"{key}: missing")
+        return
+    if resource.get("size") is not None and got.size != resource["size"]:
+        report.problems.append(f"{key}: {got.size} bytes, the tag document says {resource['size']}")
+    if resource.get("digest") and got.sha256 != resource["digest"]:
+        report.problems.append(f"{key}: sha256 differs from the tag document ({resource['digest']})")
+    _verify_minisig(report, keys, sig, got)
+
+
+def _expect(size: object, sig: tuple[str, bytes] | None) -> Expect:
+    legacy = sig is not None and minisign_keys.prehashed(sig[1]) is False
+    if legacy:  # minisign -l: the signature covers the bytes, which must be at hand
+        return Expect(size if isinstance(size, int) else None, LEGACY_SIGNED_LIMIT)
+    return Expect.file(size, blake2b=sig is not None)
+
+
+def _signature(source, report: Report, keys: Keys, folder: str, key: str,
+               signature: object) -> tuple[str, bytes] | None:
+    """(its key, its bytes) of the signature a resource names, read before the file (the
+    file is then hashed for it as it arrives); None, with the problem reported, else."""
+    if not signature:
+        if keys.minisign:
+            report.problems.append(f"{key}: not signed")
+        return None
+    report.checked["signatures"] += 1
+    if not is_relative_path(signature):
+        report.problems.append(f"{key}: signature path {str(signature)[:200]!r} leaves its folder; not fetched")
+        return None
+    where = f"{folder}/{signature}"
+    got = report.fetch(source.read, where, Expect.document())
+    if got is None:
+        report.problems.append(f"{where}: missing")
+    return (where, got.data) if got else None
+
+
+def _verify_minisig(report: Report, keys: Keys, sig: tuple[str, bytes] | None, got: Got) -> None:
+    if sig is None or not keys.minisign:
+        return
+    where, signature = sig
+    if minisign_keys.prehashed(signature) is False:  # the bytes were kept for it (_expect)
+        ok = minisign_keys.verify(keys.minisign, got.data, signature)
+    else:
+        ok = minisign_keys.verify_prehash(keys.minisign, got.blake2b, signature)
+    if ok is None:
+        report.problems.append(f"{where}: does not verify with the given minisign key(s)")
+
+
+def _check_checksums(source, report: Report, keys: Keys, base: str, meta: object, listed: dict) -> None:
+    if not meta:
+        return
+    path = meta.get("path") if isinstance(meta, dict) else None
+    if not is_relative_path(path):
+        report.problems.append(f"{base}: checksums path {str(path)[:200]!r} leaves its folder; not fetched")
+        return
+    key = f"{base}/{path}"
+    sig = _signature(source, report, keys, base, key, meta.get("signature"))
+    size = meta.get("size")
+    declared = size if isinstance(size, int) and 0 <= size <= CHECKSUMS_LIMIT else None
+    got = report.fetch(source.read, key, Expect(declared, declared or DOCUMENT_LIMIT, blake2b=sig is not None))
+    if got is False:
+        return
+    if got is None:
+        report.problems.append(f"{key}: missing")
+        return
+    if got.sha256 != meta.get("digest"):
+        report.problems.append(f"{key}: sha256 differs from the tag document")
+    lines = {}
+    for line in got.data.decode("utf-8", "replace").splitlines():
+        hexdigest, _, file = line.partition("  ")
+        lines[file] = f"sha256:{hexdigest}"
+    for file, digest in listed.items():
+        if lines.get(file) != digest:
+            report.problems.append(f"{key}: the line for {file} does not match the file's sha256")
+    for file in sorted(set(lines) - set(listed)):
+        report.problems.append(f"{key}: lists {file[:200]}, which the tag document does not")
+    _verify_minisig(report, keys, sig, got)
+
+
+def _check_attachments(source, report: Report, keys: Keys, base: str, attachments: object, digests: set) -> None:
+    for a in attachments if isinstance(attachments, list) else []:
+        path = a.get("path") if isinstance(a, dict) else None
+        if not is_relative_path(path):
+            report.problems.append(f"{base}: attachment path {str(path)[:200]!r} leaves its folder; not fetched")
+            continue
+        provenance = a.get("artifactType") == PAYLOAD_TYPE
+        expect = Expect.document(a.get("size")) if provenance else Expect.file(a.get("size"))
+        got = report.fetch(source.read, f"{base}/{path}", expect)
+        if got is False:
+            continue
+        if got is None or got.sha256 != a.get("digest"):
+            report.problems.append(f"{base}/{path}: " + ("missing" if got is None else "sha256 differs"))
+        elif provenance:
+            check_provenance(report, keys, f"{base}/{path}", got.data, digests)
+
+
+def check_provenance(report: Report, keys: Keys, where: str, envelope: bytes, digests: set[str]) -> None:
     """The DSSE envelope's signature (with the ECDSA keys given) and that its subjects are
     exactly what was published."""
     report.checked["signatures"] += 1
@@ -91,148 +234,12 @@ def _check_provenance(report: Report, keys: Keys, where: str, envelope: bytes, d
         payload = base64.b64decode(env["payload"])
         statement = json.loads(payload)
         subjects = {"sha256:" + s["digest"]["sha256"] for s in statement["subject"]}
-    except (ValueError, KeyError, TypeError):
+        signatures = [base64.b64decode(s["sig"]) for s in env.get("signatures", [])]
+        payload_type = env["payloadType"]
+    except (ValueError, KeyError, TypeError, AttributeError):
         report.problems.append(f"{where}: not a DSSE envelope of an in-toto statement")
         return
     if subjects != digests:
         report.problems.append(f"{where}: its subjects do not match the published digests")
-    if keys.ecdsa:
-        signed = any(ecdsa_keys.verify(keys.ecdsa, pae(env["payloadType"], payload), base64.b64decode(s["sig"]))
-                     for s in env.get("signatures", []))
-        if not signed:
-            report.problems.append(f"{where}: the provenance is not signed by the given key(s)")
-
-
-def _check_file(source, report: Report, keys: Keys, base: str, rel: str, resource: dict) -> None:
-    data = source.get(f"{base}/{rel}")
-    report.checked["files"] += 1
-    if data is None:
-        report.problems.append(f"{base}/{rel}: missing")
-        return
-    if resource.get("size") is not None and len(data) != resource["size"]:
-        report.problems.append(f"{base}/{rel}: {len(data)} bytes, the tag document says {resource['size']}")
-    if resource.get("digest") and sha256_bytes(data) != resource["digest"]:
-        report.problems.append(f"{base}/{rel}: sha256 differs from the tag document ({resource['digest']})")
-    _check_minisig(source, report, keys, f"{base}/{rel}", data, resource.get("signature"))
-
-
-def _check_minisig(source, report: Report, keys: Keys, key: str, data: bytes, signature: str | None) -> None:
-    if not signature:
-        if keys.minisign:
-            report.problems.append(f"{key}: not signed")
-        return
-    folder = key.rsplit("/", 1)[0]
-    sig = source.get(f"{folder}/{signature}")
-    report.checked["signatures"] += 1
-    if sig is None:
-        report.problems.append(f"{folder}/{signature}: missing")
-    elif keys.minisign and minisign_keys.verify(keys.minisign, data, sig) is None:
-        report.problems.append(f"{folder}/{signature}: does not verify with the given minisign key(s)")
-
-
-def _check_checksums(source, report: Report, keys: Keys, base: str, meta: dict | None, listed: dict) -> None:
-    if not meta:
-        return
-    data = source.get(f"{base}/{meta['path']}")
-    if data is None:
-        report.problems.append(f"{base}/{meta['path']}: missing")
-        return
-    if sha256_bytes(data) != meta.get("digest"):
-        report.problems.append(f"{base}/{meta['path']}: sha256 differs from the tag document")
-    lines = {}
-    for line in data.decode("utf-8", "replace").splitlines():
-        hexdigest, _, path = line.partition("  ")
-        lines[path] = f"sha256:{hexdigest}"
-    for path, digest in listed.items():
-        if lines.get(path) != digest:
-            report.problems.append(f"{base}/{meta['path']}: the line for {path} does not match the file's sha256")
-    for path in sorted(set(lines) - set(listed)):
-        report.problems.append(f"{base}/{meta['path']}: lists {path}, which the tag document does not")
-    _check_minisig(source, report, keys, f"{base}/{meta['path']}", data, meta.get("signature"))
-
-
-def check_image(source, report: Report, keys: Keys) -> bool:
-    """The image NAME:TAG, if the source has one: False when it has none."""
-    name = report.name
-    index = source.manifest(name, report.tag)
-    if index is None:
-        return False
-    doc = json.loads(index)
-    digest = sha256_bytes(index)
-    _check_image_signature(source, report, keys, digest)
-    _check_referrers(source, report, keys, digest,
-                     {digest} | {c["digest"] for c in doc.get("manifests", [])})
-    for child in doc.get("manifests", []) or [{"digest": digest}]:
-        data = index if child["digest"] == digest else source.manifest(name, child["digest"])
-        report.checked["manifests"] += 1
-        where = f"manifest {child['digest']} ({_platform(child)})"
-        if data is None:
-            report.problems.append(f"{where}: missing")
-            continue
-        if sha256_bytes(data) != child["digest"]:
-            report.problems.append(f"{where}: its bytes do not hash to its digest")
-        if child["digest"] != digest:
-            _check_image_signature(source, report, keys, child["digest"])
-        manifest = json.loads(data)
-        for blob in [manifest.get("config"), *manifest.get("layers", [])]:
-            _check_blob(source, report, name, blob, where)
-    return True
-
-
-def _platform(child: dict) -> str:
-    p = child.get("platform") or {}
-    return "/".join(x for x in (p.get("os"), p.get("architecture"), p.get("variant")) if x) or "single"
-
-
-def _check_blob(source, report: Report, name: str, blob: dict | None, where: str) -> None:
-    if not blob:
-        return
-    data = source.blob(name, blob["digest"])
-    report.checked["blobs"] += 1
-    if data is None:
-        report.problems.append(f"blob {blob['digest']} of {where}: missing")
-    elif len(data) != blob["size"] or sha256_bytes(data) != blob["digest"]:
-        report.problems.append(f"blob {blob['digest']} of {where}: wrong size or digest")
-
-
-def _check_referrers(source, report: Report, keys: Keys, digest: str, digests: set[str]) -> None:
-    raw = source.manifest(report.name, digest.replace(":", "-"))
-    if raw is None:
-        return
-    for ref in json.loads(raw).get("manifests", []):
-        if ref.get("artifactType") != PAYLOAD_TYPE:
-            continue
-        manifest = source.manifest(report.name, ref["digest"])
-        if manifest is None:
-            report.problems.append(f"referrer {ref['digest']} of {digest}: missing")
-            continue
-        layer = json.loads(manifest)["layers"][0]
-        data = source.blob(report.name, layer["digest"])
-        if data is None:
-            report.problems.append(f"provenance blob {layer['digest']}: missing")
-            continue
-        _check_provenance(report, keys, f"provenance {ref['digest']}", data, digests)
-
-
-def _check_image_signature(source, report: Report, keys: Keys, digest: str) -> None:
-    if not keys.ecdsa:
-        return
-    tag = signature_tag(digest)
-    raw = source.manifest(report.name, tag)
-    report.checked["signatures"] += 1
-    if raw is None:
-        report.problems.append(f"{digest}: no signature ({tag} is missing)")
-        return
-    for layer in json.loads(raw).get("layers", []):
-        payload = source.blob(report.name, layer["digest"])
-        sig = (layer.get("annotations") or {}).get(SIGNATURE_ANNOTATION)
-        if payload is None or sig is None or sha256_bytes(payload) != layer["digest"]:
-            continue
-        try:
-            named = json.loads(payload)["critical"]["image"]["docker-manifest-digest"]
-            good = ecdsa_keys.verify(keys.ecdsa, payload, base64.b64decode(sig))
-        except (ValueError, KeyError, TypeError):
-            continue
-        if named == digest and good:
-            return
-    report.problems.append(f"{digest}: no signature under {tag} verifies with the given key(s)")
+    if keys.ecdsa and not any(ecdsa_keys.verify(keys.ecdsa, pae(payload_type, payload), s) for s in signatures):
+        report.problems.append(f"{where}: the provenance is not signed by the given key(s)")

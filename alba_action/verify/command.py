@@ -6,7 +6,8 @@ from alba_action.errors import InputError
 from alba_action.names import parse_refs, split_ref
 from alba_action.report.progress import Reporter
 from alba_action.request import RunOptions
-from alba_action.verify.checks import Keys, Report, check_image, check_static
+from alba_action.verify.checks import Keys, Report, check_static
+from alba_action.verify.images import check_image
 from alba_action.verify.sources import open_source
 
 
