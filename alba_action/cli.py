@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from alba_action import __version__
-from alba_action.errors import AlbaError, InputError
+from alba_action.errors import AlbaError
 from alba_action.grammar import parse_duration, parse_size
 from alba_action.names import parse_refs
 from alba_action.report.progress import Reporter
@@ -51,14 +51,30 @@ def _add_group(sub, kind: str, help_: str) -> None:
     _common(push, "NAME:TAG")
     push.add_argument("src_dir", type=Path, metavar="SRC_DIR")
     push.add_argument("targets", nargs="+", metavar="TARGET", help="one or more targets, each published in turn")
+    push.add_argument("--part", action="store_true",
+                      help="publish these platforms as a part of --release-id: content only, no tag (see assemble)")
+    push.add_argument("--release-id", default="", metavar="ID",
+                      help="the release the parts belong to (default: the CI run's id; required outside a CI)")
     push.add_argument("--provenance", action=argparse.BooleanOptionalAction, default=None,
                       help="attach SLSA provenance (default: on in a CI — GitHub, Forgejo, Woodpecker, Drone — off locally)")
     push.add_argument("--jobs", type=int, default=None, metavar="N",
                       help="requests in flight per target (default 16; alba halves it while a store throttles)")
     push.add_argument("--latest-guard", action="store_true",
                       help="drop the tag `latest` when this version is older than a release already on a target")
+    push.add_argument("--no-sbom", dest="sbom", action="store_false",
+                      help="make no SBOM where the build left none (a build's own <os>.<arch>.spdx.json is still attached)")
+    push.add_argument("--sbom-format", choices=["spdx", "cyclonedx"], default="spdx",
+                      help="the format of the SBOMs alba makes: SPDX 2.3 JSON (default) or CycloneDX 1.5 JSON")
+    push.add_argument("--licenses", default="", metavar="SPDX-EXPRESSION",
+                      help="the release's licenses (e.g. MIT): in alba's SBOMs and, for images, an annotation")
+    push.add_argument("--description", default="", metavar="TEXT",
+                      help="a one-line description: in alba's SBOMs and, for images, an annotation")
     if kind == "container":
         _image_flags(push)
+        push.add_argument("--source", default="", metavar="URL",
+                          help="org.opencontainers.image.source (default: the repository's URL from the CI or git)")
+        push.add_argument("--revision", default="", metavar="SHA",
+                          help="org.opencontainers.image.revision (default: the commit)")
         push.add_argument("--sign-key", type=Path, default=None, metavar="FILE",
                           help="sign the index and every platform manifest (cosign key or PKCS#8 P-256 PEM; "
                                "password from ALBA_SIGN_PASSWORD or COSIGN_PASSWORD)")
@@ -66,26 +82,80 @@ def _add_group(sub, kind: str, help_: str) -> None:
         push.add_argument("--minisign-key", type=Path, default=None, metavar="FILE",
                           help="sign the checksums file and every file with this minisign secret key "
                                "(password from ALBA_MINISIGN_PASSWORD)")
+        push.add_argument("--no-platform-check", dest="platform_check", action="store_false",
+                          help="publish files whose header names another platform than their folder")
         push.add_argument("--no-page", dest="page", action="store_false",
                           help="do not write the download pages (df-dist-v1/NAME/index.html, df-dist-v1/index.html)")
         page = group.add_parser("page", help="rewrite the download pages of a name")
         _common(page, "NAME")
         page.add_argument("target", metavar="TARGET")
+    _assemble_parser(group, kind, push)
+    _copy_parser(group, kind)
     ls = group.add_parser("ls", help="list tags, newest first")
     _common(ls, "NAME")
     ls.add_argument("target", metavar="TARGET")
     rm = group.add_parser("rm", help="remove a tag")
     _common(rm, "NAME:TAG")
     rm.add_argument("target", metavar="TARGET")
-    gc = group.add_parser("gc", help="remove all but the newest tags")
+    gc = group.add_parser("gc", help="remove the tags no retention rule keeps, and what only they reach")
     _common(gc, "NAME")
-    gc.add_argument("--keep", type=int, required=True, metavar="N", help="how many newest tags to keep")
+    gc.add_argument("--keep", type=int, default=None, metavar="N", help="keep the N newest tags")
+    gc.add_argument("--keep-per-major", type=int, default=None, metavar="K",
+                    help="keep the K highest semver tags of each major line (pre-releases rank below)")
+    gc.add_argument("--keep-per-minor", type=int, default=None, metavar="K",
+                    help="keep the K highest semver tags of each major.minor line")
+    gc.add_argument("--older-than", type=_duration, default=None, metavar="DURATION",
+                    help="keep tags published less than DURATION ago (e.g. 30d, 12h); tags with no "
+                         "publication record are kept")
+    gc.add_argument("--protect", action="append", default=[], metavar="GLOB",
+                    help="keep tags matching this glob, e.g. 'stable-*' (repeatable)")
     gc.add_argument("--include-releases", action="store_true",
                     help="also collect plain X.Y.Z release tags (kept otherwise)")
     gc.add_argument("--grace", type=_duration, default=None, metavar="DURATION",
                     help="keep unreferenced objects younger than this (e.g. 0, 90s, 15m, 1h; "
                          "default ALBA_GC_GRACE_SECONDS or 1h): they may belong to a push under way")
     gc.add_argument("target", metavar="TARGET")
+
+
+def _assemble_parser(group, kind: str, push: argparse.ArgumentParser) -> None:
+    """`assemble`: push's options (keys, SBOMs, annotations…) without SRC_DIR, with --platforms."""
+    p = group.add_parser("assemble", help=f"publish a {kind} release from the parts its jobs pushed (--part)")
+    for action in push._actions:  # shared, as argparse's own `parents=` shares them
+        if action.option_strings and action.dest not in ("help", "part"):
+            p._add_action(action)
+    p.add_argument("--platforms", required=True, metavar="OS/ARCH[/VARIANT],…",
+                   help="every platform of the release: each target must hold each one's part")
+    p.add_argument("targets", nargs="+", metavar="TARGET", help="one or more targets, each checked, then written")
+
+
+def _copy_parser(group, kind: str) -> None:
+    copy = group.add_parser("copy", help=f"copy, promote or mirror {kind} releases with their signatures and attestations")
+    _common(copy, "NAME[:TAG]")
+    copy.add_argument("--as", dest="as_tags", action="append", default=[], metavar="TAG",
+                      help="publish under this tag instead of the source's (promotion; repeatable)")
+    if kind == "container":
+        copy.add_argument("--no-referrers", dest="referrers", action="store_false",
+                          help="leave signatures, attestations and SBOMs behind")
+        copy.add_argument("--insecure", action="store_true", help="plain HTTP to docker:// registries")
+    else:
+        copy.add_argument("--no-page", dest="page", action="store_false", help="do not write the download pages")
+    copy.add_argument("source", metavar="SOURCE", help="docker://…, s3://…, file://… (static: also https://)")
+    copy.add_argument("targets", nargs="+", metavar="TARGET", help="one or more targets, each written in turn")
+
+
+def run_copy(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
+    from alba_action.copy.command import copy_images, copy_static
+    from alba_action.options import run_options
+
+    options = run_options(env)
+    if args.kind == "static":
+        result = copy_static(args.refs, args.as_tags, args.source, args.targets, reporter, options,
+                             pages=args.page, dry_run=args.dry_run)
+    else:
+        result = copy_images(args.refs, args.as_tags, args.source, args.targets, reporter, options,
+                             insecure=args.insecure, referrers=args.referrers, dry_run=args.dry_run)
+    reporter.log("✅ dry run: nothing written" if args.dry_run else f"✅ copy succeeded ({len(result.targets)} targets)")
+    return result.to_json()
 
 
 def _duration(text: str) -> float:
@@ -131,72 +201,57 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return p
 
 
-def push_request(args: argparse.Namespace, env: Mapping[str, str], cwd: Path):
-    """`alba static|container push` → one PublishRequest (the step builds the same from inputs)."""
-    from alba_action.context import context_from_env, image_annotations
-    from alba_action.request import ImageOptions, PublishRequest, parse_annotations
-    from alba_action.options import run_options
+def push_settings(args: argparse.Namespace, env: Mapping[str, str]):
+    """`alba static|container push` flags as the one settings model (the step fills it from inputs)."""
+    from alba_action.config import Settings, all_registries, read_key_file
+    from alba_action.request import Secret
 
     static = args.kind == "static"
-    # Static files use the context only for provenance, which a local run makes when asked.
-    ctx = context_from_env(env, cwd, read_git=not static or bool(args.provenance))
-    registries_only = all(t.startswith("docker://") for t in args.targets)
-    if args.refs or not registries_only:
+    if args.refs or not all_registries(args.targets):
         name, tags = parse_refs(args.refs, need_tag=True, single=static)
     else:
         name, tags = "", []  # every tag comes from the docker:// URLs
+    common = dict(name=name, tags=tuple(tags), dry_run=args.dry_run, jobs=args.jobs, latest_guard=args.latest_guard,
+                  provenance=args.provenance, sbom=args.sbom, sbom_format=args.sbom_format, licenses=args.licenses,
+                  description=args.description, part=getattr(args, "part", False), release_id=args.release_id,
+                  assemble=(args.platforms,) if args.action == "assemble" else ())
+    src_dir = str(args.src_dir) if args.action == "push" else ""
     if static:
-        return PublishRequest(name, tuple(tags), static_dir=args.src_dir, static_targets=tuple(args.targets),
-                              dry_run=args.dry_run, options=run_options(env, parallel=args.jobs),
-                              latest_guard=args.latest_guard, minisign=_minisign(args.minisign_key, env),
-                              pages=args.page, provenance=args.provenance, context=ctx)
-    index, manifest = parse_annotations(args.annotation)
-    annotations = {**image_annotations(ctx), **index}
-    image = ImageOptions(args.compression, args.fmt, args.max_uncompressed_size, args.insecure, args.chunked,
-                         annotations, manifest)
-    return PublishRequest(name, tuple(tags), container_dir=args.src_dir, container_targets=tuple(args.targets),
-                          image=image, dry_run=args.dry_run,
-                          options=run_options(env, parallel=args.jobs, cache_max_bytes=args.cache_max_size),
-                          latest_guard=args.latest_guard, image_signer=_image_signer(args.sign_key, env),
-                          provenance=args.provenance, context=ctx)
+        key = read_key_file(args.minisign_key, "--minisign-key") if args.minisign_key else None
+        return Settings(static_dir=src_dir, static_targets=tuple(args.targets), page=args.page,
+                        platform_check=args.platform_check,
+                        minisign_key=key, minisign_password=Secret(env.get("ALBA_MINISIGN_PASSWORD", "")), **common)
+    key = read_key_file(args.sign_key, "--sign-key") if args.sign_key else None
+    return Settings(container_dir=src_dir, container_targets=tuple(args.targets),
+                    compression=args.compression, format=args.fmt, max_uncompressed_size=args.max_uncompressed_size,
+                    insecure=args.insecure, chunked=args.chunked, cache_max_size=args.cache_max_size,
+                    annotations=tuple(args.annotation), sign_key=key, source=args.source, revision=args.revision,
+                    sign_password=Secret(env.get("ALBA_SIGN_PASSWORD", "")), **common)
 
 
-def _key_file(path: Path, flag: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise InputError(f"{flag} {path}: cannot read it ({err.strerror})", f"give {flag} a readable key file") from None
+def push_request(args: argparse.Namespace, env: Mapping[str, str], cwd: Path):
+    """`alba static|container push` → one PublishRequest, built as the step builds its own."""
+    from alba_action.config import build_request
+    from alba_action.context import context_from_env
 
-
-def _minisign(path: Path | None, env: Mapping[str, str]):
-    if path is None:
-        return None
-    from alba_action.signing.minisign_keys import load_secret_key
-
-    return load_secret_key(_key_file(path, "--minisign-key"), env.get("ALBA_MINISIGN_PASSWORD", ""),
-                           f"--minisign-key {path}")
-
-
-def _image_signer(path: Path | None, env: Mapping[str, str]):
-    if path is None:
-        return None
-    from alba_action.signing.ecdsa_keys import load_signing_key
-
-    password = env.get("ALBA_SIGN_PASSWORD") or env.get("COSIGN_PASSWORD", "")
-    return load_signing_key(_key_file(path, "--sign-key"), password, f"--sign-key {path}")
+    settings = push_settings(args, env)
+    # Static files use the context only for provenance, which a local run makes when asked.
+    ctx = context_from_env(env, cwd, read_git=args.kind != "static" or bool(args.provenance))
+    return build_request(settings, settings.tags, "", ctx, env, cwd)
 
 
 def push(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
     from alba_action.pipeline import PlainTrace, publish
 
     result = publish(push_request(args, env, Path.cwd()), PlainTrace(reporter))
-    done = result.static or result.containers
+    done = result.targets_json()
     if args.dry_run:
         reporter.log("✅ dry run: nothing written")
     else:
-        digest = f" {done[0]['digest']}" if args.kind == "container" else ""
-        reporter.log(f"✅ push succeeded{digest}" + (f" ({len(done)} targets)" if len(done) > 1 else ""))
-    # One target: its result, as before; several: one result per target.
+        digest = f" {result.containers[0].digest}" if result.containers else ""
+        what = "part" if getattr(args, "part", False) else args.action
+        reporter.log(f"✅ {what} succeeded{digest}" + (f" ({len(done)} targets)" if len(done) > 1 else ""))
+    # One target: its result; several: one result per target.
     return done[0] if len(done) == 1 else {"name": result.name, "tags": result.tags, "targets": done}
 
 
@@ -205,17 +260,24 @@ def manage(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str])
     from alba_action.options import run_options
 
     options = run_options(env, gc_grace_seconds=getattr(args, "grace", None))
+    policy = gc_policy(args) if args.action == "gc" else None
     if args.kind == "static":
         from alba_action.static.command import run_static
 
         return run_static(args.action, args.refs, args.target, reporter, options, dry_run=args.dry_run,
-                          keep=getattr(args, "keep", 0), include_releases=getattr(args, "include_releases", False),
-                          quiet_json=args.json)
-    from alba_action.containers.command import run_container
+                          policy=policy, quiet_json=args.json)
+    from alba_action.images.command import run_container
 
     return run_container(args.action, args.refs, args.target, reporter, options, dry_run=args.dry_run,
-                         keep=getattr(args, "keep", 0), include_releases=getattr(args, "include_releases", False),
-                         quiet_json=args.json)
+                         policy=policy, quiet_json=args.json)
+
+
+def gc_policy(args: argparse.Namespace):
+    """The gc flags as one retention policy (checked before any target is opened)."""
+    from alba_action.retention import Policy
+
+    return Policy(keep=args.keep, keep_per_major=args.keep_per_major, keep_per_minor=args.keep_per_minor,
+                  older_than=args.older_than, protect=tuple(args.protect), include_releases=args.include_releases)
 
 
 def run_verify(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) -> dict:
@@ -223,7 +285,9 @@ def run_verify(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, s
     from alba_action.verify.checks import load_keys
     from alba_action.verify.command import verify
 
-    keys = load_keys([(str(p), _key_file(p, "--key")) for p in args.key])
+    from alba_action.config import read_key_file
+
+    keys = load_keys([(str(p), read_key_file(p, "--key").data) for p in args.key])
     report = verify(args.source, args.refs[0], keys, reporter, run_options(env), args.insecure)
     if report.problems:
         raise VerifyFailed(report)
@@ -244,8 +308,10 @@ def run(args: argparse.Namespace, reporter: Reporter, env: Mapping[str, str]) ->
         from alba_action.tags.command import tags_command
 
         return tags_command(args.tags, args.flavor, env, Path.cwd())
-    if args.action == "push":
+    if args.action in ("push", "assemble"):
         return push(args, reporter, env)
+    if args.action == "copy":
+        return run_copy(args, reporter, env)
     return manage(args, reporter, env)
 
 
@@ -272,8 +338,6 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         return run_publish(args, env)
     reporter = Reporter(quiet=getattr(args, "quiet", False))
     try:
-        if getattr(args, "keep", 0) is not None and getattr(args, "keep", 0) < 0:
-            raise InputError(f"--keep {args.keep}: must be 0 or more", "pass --keep N with N ≥ 0")
         result = run(args, reporter, env)
     except AlbaError as err:
         if isinstance(err, VerifyFailed) and args.json:

@@ -16,6 +16,7 @@ COMPONENT_RE = re.compile(_COMPONENT)
 NAME_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 MAX_TAG = 128
+DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
 TAG_RULE = "up to 128 characters of A-Z, a-z, 0-9, '.', '_' or '-', not starting with '.' or '-'"
 
 TRUE = frozenset({"true", "1", "yes", "on"})
@@ -32,6 +33,21 @@ def is_tag(text: str) -> bool:
 
 def is_name(text: str, single: bool = False) -> bool:
     return (COMPONENT_RE if single else NAME_RE).fullmatch(text) is not None and len(text) <= 255
+
+
+def is_digest(text: object) -> bool:
+    """`sha256:` and 64 lower-case hex digits: the only digests alba writes or follows."""
+    return isinstance(text, str) and DIGEST_RE.fullmatch(text) is not None
+
+
+def is_relative_path(text: object) -> bool:
+    """A path that stays in its folder: `/`-separated, no empty, `.` or `..` part, no
+    leading `/`, no backslash, NUL or control character (what documents may name)."""
+    if not isinstance(text, str) or not text or len(text) > 4096:
+        return False
+    if any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        return False
+    return all(part not in ("", ".", "..") for part in text.split("/"))
 
 
 def parse_bool(value: Any) -> bool:

@@ -1,4 +1,4 @@
-"""OCI vocabulary shared by every layer: media types and platforms.
+"""OCI vocabulary shared by every layer: media types (and Platform, from platforms.py).
 
 A neutral module: `targets/`, `static/` and `images/` all import from here, so no target
 module needs to import the image loader to know what a manifest is.
@@ -6,7 +6,7 @@ module needs to import the image loader to know what a manifest is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from alba_action.platforms import Platform  # noqa: F401 (part of the OCI vocabulary)
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -19,26 +19,6 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar"
-
-
-@dataclass(frozen=True, order=True)
-class Platform:
-    os: str
-    architecture: str
-    variant: str | None = None
-
-    def __str__(self) -> str:
-        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
-
-    def to_json(self) -> dict:
-        out = {"architecture": self.architecture, "os": self.os}
-        if self.variant:
-            out["variant"] = self.variant
-        return out
-
-    def sort_key(self) -> tuple[str, str, str]:
-        """The one platform order: os, architecture, variant (none first)."""
-        return (self.os, self.architecture, self.variant or "")
 
 
 MANIFEST_TYPES = (OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST)

@@ -23,21 +23,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ContextManager, Protocol
 
-from alba_action.containers import publish as image_publish
-from alba_action.containers.repository import open_repository
+from alba_action.images import publish as image_publish
+from alba_action.images.publish import ContainerResult
+from alba_action.targets.open import open_repository
 from alba_action.errors import InputError
+from alba_action.version_order import is_floating
 from alba_action.attest import plan as attest_plan, sbom
 from alba_action.images.model import Manifest, PlatformImage
-from alba_action.images.platforms import find_archives
+from alba_action.images.inputs import find_archives
 from alba_action.pages.publish import write_pages
 from alba_action.report.progress import Reporter
 from alba_action.request import PublishRequest
 from alba_action.static import publish as static_publish
+from alba_action.static.publish import StaticResult
 from alba_action.static.checksums import check_signable
 from alba_action.static.scan import PlatformFolder, scan
 from alba_action.targets.base import ImageRepository, Store
 from alba_action.targets.open import open_store
-from alba_action.targets.mounts import MountSources
+from alba_action.targets.registries.mounts import MountSources
 
 
 class Trace(Protocol):
@@ -61,18 +64,27 @@ class PlainTrace:
 
 @dataclass
 class PublishResult:
+    """What one publish did, typed; the edges render it (trace, --json, outputs, summary)."""
+
     name: str
     version: str
     tags: list[str]
-    static: list[dict] = field(default_factory=list)
-    containers: list[dict] = field(default_factory=list)
+    static: list[StaticResult] = field(default_factory=list)
+    containers: list[ContainerResult] = field(default_factory=list)
     dry_run: bool = False
     done: list[str] = field(default_factory=list)  # what was published, for a failure's summary
     latest_dropped: str | None = None  # why the latest guard dropped `latest`
+    parts: list = field(default_factory=list)  # PartResult per target: parts written, or leftovers removed
 
     def to_json(self) -> dict:
-        return {"name": self.name, "version": self.version, "tags": list(self.tags), "static": self.static,
-                "containers": self.containers, "dry_run": self.dry_run, "latest_dropped": self.latest_dropped}
+        return {"name": self.name, "version": self.version, "tags": list(self.tags),
+                "static": [r.to_json() for r in self.static], "containers": [r.to_json() for r in self.containers],
+                "dry_run": self.dry_run, "latest_dropped": self.latest_dropped,
+                **({"parts": [r.to_json() for r in self.parts]} if self.parts else {})}
+
+    def targets_json(self) -> list[dict]:
+        """One result per target, static ones first, as `--json` prints them."""
+        return [r.to_json() for r in [*self.static, *self.containers]] or [r.to_json() for r in self.parts]
 
 
 @dataclass
@@ -98,6 +110,10 @@ def publish(req: PublishRequest, trace: Trace, result: PublishResult | None = No
     """Publish the request everywhere it names. `result`, when given, is filled as targets
     complete, so a caller can say what was published before a failure."""
     result = result or PublishResult(req.name, req.version, list(req.tags), dry_run=req.dry_run)
+    if req.part or req.assemble:  # matrix builds: content only, or the release from its parts
+        from alba_action.parts.run import run_parts
+
+        return run_parts(req, trace, result)
     mounts = MountSources()  # what this run learns about blobs stays with this run
     with ExitStack() as stack:
         loading = None
@@ -113,7 +129,7 @@ def _check(req: PublishRequest, result: PublishResult, trace: Trace, mounts: Mou
     """Open every target, check the inputs, and check that every target answers."""
     with trace.section("check inputs and targets"):
         targets = open_targets(req, mounts)
-        folders = scan(req.static_dir) if req.static_dir else None
+        folders = scan(req.static_dir, platform_check=req.platform_check) if req.static_dir else None
         if folders and req.minisign:
             check_signable(folders)
         static_sboms = sbom.static_sboms(req.static_dir, [f.platform for f in folders]) if folders else []
@@ -123,7 +139,7 @@ def _check(req: PublishRequest, result: PublishResult, trace: Trace, mounts: Mou
             for target in targets.all():
                 trace.reporter.log(f"target {target.url}")
                 target.check()  # a wrong URL or password fails before minutes of compression
-        if req.latest_guard and "latest" in req.tags:
+        if req.latest_guard and any(is_floating(t) for t in req.tags):
             guard_latest(req, targets, result, trace.reporter)
     return _Checked(targets, folders, static_sboms, image_sboms)
 
@@ -156,55 +172,52 @@ def _execute(req: PublishRequest, result: PublishResult, trace: Trace, checked: 
         with trace.section(f"static files → {store.url}"):
             done = static_publish.push(store, req.name, list(result.tags), req.static_dir, folders,
                                        trace.reporter, req.dry_run, req.minisign,
-                                       attest_plan.static_attachments(req, folders, checked.static_sboms),
+                                       attest_plan.static_attachments(
+                                           req, folders, checked.static_sboms, req.sbom, req.sbom_format,
+                                           req.created, req.licenses, req.description),
                                        pages=req.pages)
         aheads.append(done.pages_ahead)
-        result.static.append(done.to_json())
+        result.static.append(done)
         result.done.append(f"static files of {req.name}:{req.tags[0]} → {store.url}")
     for repo, tags in targets.repositories:
         with trace.section(f"container image → {repo.url}"):
             done = image_publish.push(repo, tags, images, index, trace.reporter, req.dry_run, req.image_signer,
-                                      _reference(req, repo),
-                                      attest_plan.image_referrers(req, images, index, tags, checked.image_sboms),
+                                      repo.reference_for(req.image.public_host),
+                                      attest_plan.image_referrers(req, images, index, tags, checked.image_sboms,
+                                                                  req.sbom, req.sbom_format, req.created),
                                       early)
-        result.containers.append(done.to_json())
+        result.containers.append(done)
         result.done.append(f"container image {done.digest} → {done.target}")
     if req.pages and not req.dry_run:
         for store, done, ahead in zip(targets.stores, result.static, aheads):
             with trace.section(f"download pages → {store.url}"):
-                done["pages"] = write_pages(store, req.name, trace.reporter, _image_ref(req), ahead)
+                done.pages = write_pages(store, req.name, trace.reporter, _image_ref(req), ahead)
 
 
 def guard_latest(req: PublishRequest, targets: Targets, result: PublishResult, reporter: Reporter) -> None:
-    """Read what every target already publishes; drop `latest` everywhere when this run's
-    version is older than a release there (metadata-action cannot know; alba reads it)."""
-    from alba_action.releases import latest_refusal, run_version
+    """Read what every target already publishes; drop each floating tag (`latest`, `N`, `N.M`)
+    everywhere when this run's version is older than a release of its line there
+    (metadata-action cannot know; alba reads it)."""
+    from alba_action.version_order import floating_refusals, run_version
     from alba_action.static.catalog import read_tags
 
     published = [t for store in targets.stores for t in read_tags(store, req.name)[0]]
     published += [t for repo, _ in targets.repositories for t in repo.list_tags()]
-    reason = latest_refusal(run_version(req.version, [t for t in req.tags if t != "latest"]), published)
-    if reason is None:
+    version = run_version(req.version, [t for t in req.tags if t != "latest"])
+    refused = floating_refusals(version, req.tags, published)
+    if not refused:
         return
-    result.latest_dropped = f"latest not moved: {reason}"
+    result.latest_dropped = "; ".join(f"{tag} not moved: {reason}" for tag, reason in refused.items())
     reporter.log(result.latest_dropped)
-    result.tags = [t for t in result.tags if t != "latest"]
-    targets.repositories[:] = [(repo, [t for t in tags if t != "latest"]) for repo, tags in targets.repositories]
+    result.tags = [t for t in result.tags if t not in refused]
+    targets.repositories[:] = [(repo, [t for t in tags if t not in refused]) for repo, tags in targets.repositories]
     if not result.tags:
-        raise InputError("the latest guard dropped `latest`, the only tag of this run",
+        raise InputError(f"the latest guard dropped {', '.join(refused)}, every tag of this run",
                          "add a version tag, or publish without the latest guard")
 
 
 def _image_ref(req: PublishRequest) -> str:
     return f"{req.image.public_host}/{req.name}" if req.image.public_host else ""
-
-
-def _reference(req: PublishRequest, repo) -> str:
-    """What a signature names: a registry's own host/repository; for a static registry, the
-    public host the bucket is served at when known, else the name alone."""
-    if hasattr(repo, "reference"):
-        return repo.reference
-    return f"{req.image.public_host}/{repo.name}" if req.image.public_host else repo.name
 
 
 class Relay:

@@ -1,10 +1,11 @@
 """`alba publish`: the whole CI step from flags, as the action runs it from inputs.
 
 Each flag is an action input of the same name (`--static-dir` is `static-dir`); the flags
-become ALBA_* values and run through the very same settings, validation, pipeline,
-outputs and summary as the step (gh-action-pypi-publish's rule: the action adds nothing
-the tool cannot do). Input variables already in the environment are ignored, so that a
-command line says everything a run does.
+fill the step's settings model directly (by field name, typed: lists stay lists) and run
+through the very same validation, pipeline, outputs and summary as the step
+(gh-action-pypi-publish's rule: the action adds nothing the tool cannot do). Input
+variables already in the environment are ignored, so that a command line says everything
+a run does; secrets come from the environment only.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 HELP = "run the whole CI step (static, containers, tag rules, outputs) from flags"
 
 # Inputs given as repeatable flags (one value each), joined one per line for the settings.
-LISTS = {"static-target", "container-targets", "tags", "flavor", "annotations"}
-FLAGS = {"insecure", "dry-run", "latest-guard", "verify"}
-NEGATED = {"page"}  # true by default: a --no-… flag
+LISTS = {"static-target", "container-targets", "tags", "flavor", "annotations", "gc-protect"}
+FLAGS = {"insecure", "chunked", "dry-run", "latest-guard", "verify", "gc-include-releases", "part"}
+NEGATED = {"page", "platform-check", "sbom"}  # true by default: a --no-… flag
 SECRETS = {"registry-password", "aws-secret-access-key", "aws-session-token",  # environment only
            "minisign-key", "minisign-password", "sign-key", "sign-password"}
 
@@ -54,26 +56,28 @@ def add_publish_parser(sub, flags: bool = True) -> None:
             p.add_argument(flag, dest=name.replace("-", "_"), default=None, metavar="VALUE", help=f"input '{name}'")
 
 
-def publish_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str]:
-    """The environment the step sees: the caller's, minus other input variables, plus the flags."""
-    from alba_action.settings import PREFIXES, env_names
-
-    known = {n.upper() for name in _inputs() if name not in SECRETS for n in env_names(name)}
-    out = {k: v for k, v in env.items() if k.upper() not in known or not k.upper().startswith(PREFIXES)}
+def flag_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags given, by settings field name; flags left out keep the settings' defaults."""
+    values: dict[str, Any] = {}
     for name in _inputs():
+        if name in SECRETS:
+            continue
         value = getattr(args, name.replace("-", "_"), None)
-        if name in FLAGS:
-            value = "true" if value else None
-        elif name in NEGATED:
-            value = None if value else "false"
-        elif name in LISTS:
-            value = "\n".join(value) if value else None
+        if name in FLAGS and not value:
+            continue
+        if name in NEGATED and value:
+            continue
+        if name in LISTS:
+            if not value:
+                continue
+            # The rule inputs are text, one rule a line; targets are lists.
+            value = value if name in ("static-target", "container-targets") else "\n".join(value)
         if value is not None:
-            out[f"ALBA_{name.upper().replace('-', '_')}"] = value
-    return out
+            values[name.replace("-", "_")] = value
+    return values
 
 
 def run_publish(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from alba_action.action import main as step_main
 
-    return step_main(publish_env(args, env), cwd=Path.cwd())
+    return step_main(env, cwd=Path.cwd(), given=flag_values(args))

@@ -1,9 +1,9 @@
 """What a publish needs, built once at the edge (flags or CI inputs) and passed down.
 
-Every knob that used to be an environment variable read deep inside (settle time, gc
-grace, retry budget, cache folder, registry credentials, Docker config, AWS keys) is a
-field here: nothing below the edges reads or writes the process environment, so two runs
-in one process share nothing.
+The run's knobs (settle time, gc grace, retry budget, timeouts, cache folder, registry
+credentials, Docker config, AWS keys) are fields of RunOptions, with their defaults written
+here once: nothing below the edges reads or writes the process environment, so two runs in
+one process share nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from alba_action.errors import InputError
 from alba_action.names import check_name, check_tag
+from alba_action.targets.url import all_registries
+
+if TYPE_CHECKING:  # types only: the signers and the context import cryptography and git lazily
+    from alba_action.context.model import Context
+    from alba_action.signing.ecdsa_keys import EcdsaSigner
+    from alba_action.signing.minisign_keys import MinisignSigner
 
 ANNOTATION_LEVELS = ("index", "manifest")
 
@@ -51,7 +57,7 @@ class RunOptions:
     retry_budget_seconds: float = 120.0  # waiting allowed for retries, per target
     request_timeout_seconds: float = 10.0  # a small request with no answer by then is retried
     parallel: int = 16  # requests in flight per target (fewer while a store throttles)
-    multipart_threshold: int = 128 << 20  # S3 files from this size go in 16 MiB parts
+    multipart_threshold: int = 256 << 20  # S3 files from this size go in 16 MiB parts
     cache_dir: Path | None = None  # image cache; None: none (a temporary folder per run)
     cache_max_bytes: int = 10 << 30  # least recently used images are evicted beyond this
     registry_username: str = ""
@@ -106,26 +112,42 @@ class PublishRequest:
     # Drop `latest` when this version is older than a release already published on a target.
     latest_guard: bool = False
     # Unlocked signing keys (signing/): minisign for static files, ECDSA P-256 for images.
-    minisign: object | None = field(default=None, repr=False)
-    image_signer: object | None = field(default=None, repr=False)
+    minisign: MinisignSigner | None = field(default=None, repr=False)
+    image_signer: EcdsaSigner | None = field(default=None, repr=False)
     pages: bool = True  # static publishes (re)write df-dist-v1/NAME/index.html and df-dist-v1/index.html
     provenance: bool | None = None  # None: on in a CI, off locally
-    context: object | None = field(default=None, repr=False)  # where we run (context.Context), for provenance
+    context: Context | None = field(default=None, repr=False)  # where we run, for provenance and annotations
+    platform_check: bool = True  # refuse static files whose header names another platform than their folder
+    sbom: bool = True  # alba's own SBOMs where the build gives none
+    sbom_format: str = "spdx"  # or cyclonedx
+    created: str = ""  # SOURCE_DATE_EPOCH as ISO 8601, for SBOMs; "" when unset
+    licenses: str = ""  # SPDX expression, for alba's SBOMs (images: also an annotation)
+    description: str = ""
+    # Matrix builds (parts/): publish this job's platforms as parts of `release_id`, or
+    # assemble the release from the parts of these platforms (no folders then).
+    part: bool = False
+    assemble: tuple = ()  # Platforms
+    release_id: str = ""
+
+    @property
+    def static(self) -> bool:
+        """Static files are published (or assembled) by this request."""
+        return self.static_dir is not None or bool(self.assemble and self.static_targets)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", tuple(dict.fromkeys(self.tags)))
         for attr in ("static_targets", "container_targets"):
             object.__setattr__(self, attr, tuple(getattr(self, attr)))
-        if self.static_dir is None and self.container_dir is None:
+        if self.static_dir is None and self.container_dir is None and not self.assemble:
             raise InputError("nothing to publish: no static folder and no container folder",
                              "give a static folder (static-dir), a container folder (container-dir), or both")
         if self.name:
-            check_name(self.name, single=self.static_dir is not None)
-        elif self.static_dir is not None or not self._all_registries():
+            check_name(self.name, single=self.static)
+        elif self.static or not all_registries(self.container_targets):
             raise InputError("no name given", "add -t NAME:TAG (e.g. -t albatros:0.9)")
         for tag in self.tags:
             check_tag(tag)
-        if self.static_dir is not None and "index.html" in (self.name, *self.tags):
+        if self.static and "index.html" in (self.name, *self.tags):
             raise InputError("index.html is the download page's key, not a name or tag for static files",
                              "choose another name or tag")
         if self.static_dir is not None and not self.static_targets:
@@ -133,9 +155,6 @@ class PublishRequest:
         if self.container_dir is not None and not self.container_targets:
             raise InputError("container images but no container target",
                              "name at least one s3://, file:// or docker:// target")
-
-    def _all_registries(self) -> bool:
-        return bool(self.container_targets) and all(t.startswith("docker://") for t in self.container_targets)
 
 
 def parse_annotations(values: list[str], flag: str = "--annotation") -> tuple[dict[str, str], dict[str, str]]:

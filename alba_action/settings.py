@@ -2,6 +2,9 @@
 
 Every input is validated here, before anything is uploaded. GitHub does not enforce
 `required:`, so we do; unknown names get a warning with the closest known spelling.
+`alba publish` fills the same model from its flags (`load_settings(env, given=…)`): then
+only the secret inputs come from the environment. Either way the result becomes the one
+settings model, `config.Settings`, whose defaults these fields take.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
+from alba_action.config import DEFAULT_TARGET, DEFAULTS as D, KeyFile, Settings
 from alba_action.errors import InputError
-from alba_action.grammar import parse_size
-
-DEFAULT_TARGET = "file://./alba-public"
+from alba_action.grammar import parse_duration, parse_size
+from alba_action.request import AwsCredentials, Secret
 PREFIXES = ("INPUT_", "PLUGIN_", "ALBA_")
 # Variables other parts of alba read; ALBA_* but not action inputs.
 INTERNAL = {"ALBA_SETTLE_SECONDS", "ALBA_CACHE_DIR", "ALBA_NOW", "ALBA_GC_GRACE_SECONDS", "ALBA_RETRY_BUDGET_SECONDS",
@@ -49,55 +52,81 @@ Lines = Annotated[list[str], NoDecode]  # split by us: newline, comma or a JSON 
 class ActionSettings(BaseSettings):
     """Field names are the input names with `_` for `-`; see action.yml for each description."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, env_ignore_empty=True, extra="ignore")
+    model_config = SettingsConfigDict(case_sensitive=False, env_ignore_empty=True, extra="ignore",
+                                      populate_by_name=True)
 
     name: str = _input("name")
-    static_dir: str = _input("static-dir", "")
+    static_dir: str = _input("static-dir", D.static_dir)
     static_target: Lines = _input("static-target", [])
-    container_dir: str = _input("container-dir", "")
+    container_dir: str = _input("container-dir", D.container_dir)
     container_targets: Lines = _input("container-targets", [])
-    tags: str = _input("tags", "")
-    flavor: str = _input("flavor", "")
-    registry_username: str = _input("registry-username", "")
+    tags: str = _input("tags", D.tag_rules)
+    flavor: str = _input("flavor", D.flavor)
+    registry_username: str = _input("registry-username", D.registry_username)
     registry_password: str = _input("registry-password", "", repr=False)
     aws_access_key_id: str = _input("aws-access-key-id", "")
     aws_secret_access_key: str = _input("aws-secret-access-key", "", repr=False)
     aws_session_token: str = _input("aws-session-token", "", repr=False)
-    compression: Literal["gzip", "zstd", "none"] = _input("compression", "gzip")
-    format: Literal["oci", "docker"] = _input("format", "oci")
-    max_uncompressed_size: int | None = _input("max-uncompressed-size", None)
-    insecure: bool = _input("insecure", False)
-    dry_run: bool = _input("dry-run", False)
-    public_url: str = _input("public-url", "")
-    registry_public_url: str = _input("registry-public-url", "")
-    output_file: str = _input("output-file", "")
+    compression: Literal["gzip", "zstd", "none"] = _input("compression", D.compression)
+    format: Literal["oci", "docker"] = _input("format", D.format)
+    max_uncompressed_size: int | None = _input("max-uncompressed-size", D.max_uncompressed_size)
+    insecure: bool = _input("insecure", D.insecure)
+    chunked: bool = _input("chunked", D.chunked)
+    cache_max_size: int | None = _input("cache-max-size", D.cache_max_size)
+    dry_run: bool = _input("dry-run", D.dry_run)
+    public_url: str = _input("public-url", D.public_url)
+    registry_public_url: str = _input("registry-public-url", D.registry_public_url)
+    output_file: str = _input("output-file", D.output_file)
     annotations: str = _input("annotations", "")
-    latest_guard: bool = _input("latest-guard", False)
-    jobs: int | None = _input("jobs", None)
+    latest_guard: bool = _input("latest-guard", D.latest_guard)
+    jobs: int | None = _input("jobs", D.jobs)
     minisign_key: str = _input("minisign-key", "", repr=False)
     minisign_password: str = _input("minisign-password", "", repr=False)
     sign_key: str = _input("sign-key", "", repr=False)
     sign_password: str = _input("sign-password", "", repr=False)
-    verify: bool = _input("verify", False)
-    page: bool = _input("page", True)
-    provenance: bool | None = _input("provenance", None)
-    sep_tags: str = _input("sep-tags", "\n")
-    sep_labels: str = _input("sep-labels", "\n")
-    sep_annotations: str = _input("sep-annotations", "\n")
+    verify: bool = _input("verify", D.verify)
+    page: bool = _input("page", D.page)
+    provenance: bool | None = _input("provenance", D.provenance)
+    sep_tags: str = _input("sep-tags", D.sep_tags)
+    sep_labels: str = _input("sep-labels", D.sep_labels)
+    sep_annotations: str = _input("sep-annotations", D.sep_annotations)
+    platform_check: bool = _input("platform-check", D.platform_check)
+    sbom: bool = _input("sbom", D.sbom)
+    sbom_format: Literal["spdx", "spdx-json", "cyclonedx", "cyclonedx-json"] = _input("sbom-format", D.sbom_format)
+    source: str = _input("source", D.source)
+    revision: str = _input("revision", D.revision)
+    licenses: str = _input("licenses", D.licenses)
+    description: str = _input("description", D.description)
+    copy_from: str = _input("copy-from", D.copy_from)
+    copy_as: str = _input("copy-as", D.copy_as)
+    part: bool = _input("part", D.part)
+    assemble: str = _input("assemble", ",".join(D.assemble))
+    release_id: str = _input("release-id", D.release_id)
+    gc_keep: int | None = _input("gc-keep", D.gc_keep)
+    gc_keep_per_major: int | None = _input("gc-keep-per-major", D.gc_keep_per_major)
+    gc_keep_per_minor: int | None = _input("gc-keep-per-minor", D.gc_keep_per_minor)
+    gc_older_than: float | None = _input("gc-older-than", D.gc_older_than)
+    gc_protect: Lines = _input("gc-protect", D.gc_protect)
+    gc_include_releases: bool = _input("gc-include-releases", D.gc_include_releases)
 
-    @field_validator("static_target", "container_targets", mode="before")
+    @field_validator("gc_older_than", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float | None:
+        return None if value in (None, "") else parse_duration(value)
+
+    @field_validator("static_target", "container_targets", "gc_protect", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> list[str]:
         return split_list(value)
 
-    @field_validator("tags", "flavor", "annotations", mode="before")
+    @field_validator("tags", "flavor", "annotations", "copy_as", mode="before")
     @classmethod
     def _rule_lines(cls, value: Any) -> str:
         # A JSON list (Woodpecker list of maps, or a user's habit) becomes one rule a line.
         items = _json_list(value)
         return "\n".join(items) if items is not None else value
 
-    @field_validator("max_uncompressed_size", mode="before")
+    @field_validator("max_uncompressed_size", "cache_max_size", mode="before")
     @classmethod
     def _size(cls, value: Any) -> int | None:
         return parse_size(value)
@@ -109,8 +138,12 @@ class ActionSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _something_to_do(self) -> "ActionSettings":
-        if not self.static_dir and not self.container_dir:
-            raise ValueError("neither static-dir nor container-dir is set: nothing to publish")
+        if self.assemble.strip():
+            if not self.static_target and not self.container_targets:
+                raise ValueError("assemble: no static-target and no container-targets: nothing to assemble")
+            return self
+        if not self.static_dir and not self.container_dir and not self.copy_from:
+            raise ValueError("neither static-dir nor container-dir (nor copy-from) is set: nothing to publish")
         return self
 
     @property
@@ -120,6 +153,40 @@ class ActionSettings(BaseSettings):
     @property
     def container_target_list(self) -> list[str]:
         return self.container_targets or [DEFAULT_TARGET]
+
+    def to_settings(self) -> Settings:
+        """The one settings model; its tags come later, from the rules and the CI context."""
+        aws = (AwsCredentials(self.aws_access_key_id, Secret(self.aws_secret_access_key),
+                              Secret(self.aws_session_token)) if self.aws_access_key_id else None)
+        return Settings(
+            name=self.name, tag_rules=self.tags, flavor=self.flavor, static_dir=self.static_dir,
+            # A copy goes only where targets are given; a publish has the default target.
+            static_targets=tuple(self.static_target if self.copy_from or self.assemble.strip() else self.static_targets),
+            container_dir=self.container_dir,
+            container_targets=tuple(self.container_targets if self.copy_from or self.assemble.strip()
+                                    else self.container_target_list),
+            compression=self.compression, format=self.format,
+            max_uncompressed_size=self.max_uncompressed_size, insecure=self.insecure, chunked=self.chunked,
+            cache_max_size=self.cache_max_size, annotations=tuple(self.annotations.splitlines()),
+            dry_run=self.dry_run, latest_guard=self.latest_guard, jobs=self.jobs, page=self.page,
+            provenance=self.provenance, verify=self.verify, public_url=self.public_url,
+            registry_public_url=self.registry_public_url, output_file=self.output_file, sep_tags=self.sep_tags,
+            sep_labels=self.sep_labels, sep_annotations=self.sep_annotations,
+            registry_username=self.registry_username, registry_password=Secret(self.registry_password), aws=aws,
+            minisign_key=KeyFile(self.minisign_key.encode(), "input 'minisign-key'") if self.minisign_key else None,
+            minisign_password=Secret(self.minisign_password),
+            sign_key=KeyFile(self.sign_key.encode(), "input 'sign-key'") if self.sign_key else None,
+            sign_password=Secret(self.sign_password), platform_check=self.platform_check, sbom=self.sbom,
+            sbom_format=self.sbom_format, source=self.source, revision=self.revision, licenses=self.licenses,
+            description=self.description, copy_from=self.copy_from, copy_as=self.copy_as,
+            gc_keep=self.gc_keep, gc_keep_per_major=self.gc_keep_per_major, gc_keep_per_minor=self.gc_keep_per_minor,
+            gc_older_than=self.gc_older_than, gc_protect=tuple(self.gc_protect),
+            gc_include_releases=self.gc_include_releases, from_inputs=True, **self._parts())
+
+    def _parts(self) -> dict:
+        """Matrix builds (an assemble step assembles only the kinds whose targets are given)."""
+        return {"part": self.part, "release_id": self.release_id,
+                "assemble": (self.assemble,) if self.assemble.strip() else ()}
 
 
 def _json_list(value: Any) -> list[str] | None:
@@ -190,17 +257,23 @@ def secret_values(env: Mapping[str, str]) -> list[str]:
     return [upper[n] for n in names if upper.get(n)]
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> ActionSettings:
-    """Parse and validate; every problem becomes one InputError naming the inputs at fault."""
+def load_settings(env: Mapping[str, str] | None = None, given: Mapping[str, Any] | None = None) -> ActionSettings:
+    """Parse and validate; every problem becomes one InputError naming the inputs at fault.
+
+    `given`: values by field name (`alba publish`'s flags), which then are the only source
+    besides the secret inputs in `env`: other input variables in the environment are ignored."""
     env = os.environ if env is None else env
+    if given is not None:
+        secret = {n.upper() for s in SECRET_INPUTS for n in env_names(s)}
+        env = {k: v for k, v in env.items() if k.upper() in secret}
 
     class _Settings(ActionSettings):
         @classmethod
-        def settings_customise_sources(cls, settings_cls, *args, **kwargs):
-            return (_MappingEnvSource(settings_cls, env),)
+        def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):
+            return (init_settings, _MappingEnvSource(settings_cls, env))
 
     try:
-        return _Settings()
+        return _Settings(**dict(given or {}))
     except ValidationError as err:
         raise _input_error(err) from None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "support"))
 
 from servers import CREDENTIALS, DropConditionalsProxy, MotoS3, s3_url  # noqa: E402
 
@@ -41,6 +41,14 @@ def garage_like(moto):
     """A proxy in front of moto that drops conditional headers, as Garage 1.2 ignores them."""
     with DropConditionalsProxy(moto.port) as proxy:
         yield proxy
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """What a build leaves: static files per platform and one image archive per platform."""
+    from ci_env import make_workspace
+
+    return make_workspace(tmp_path)
 
 
 def pytest_configure(config):

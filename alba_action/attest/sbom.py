@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alba_action.errors import InputError
-from alba_action.oci import Platform
+from alba_action.platforms import Platform
 
 FORMATS = {".spdx.json": "application/spdx+json", ".cdx.json": "application/vnd.cyclonedx+json"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import InputError
@@ -13,7 +13,8 @@ from .local import commit_date, local_context
 from .model import PROVIDERS, Context, iso_utc, parse_iso, ref_parts, utc_now
 from .plugins import drone_context, woodpecker_context
 
-__all__ = ["PROVIDERS", "Context", "context_from_env", "detect_provider", "image_annotations", "iso_utc", "ref_parts"]
+__all__ = ["PROVIDERS", "Context", "context_from_env", "detect_provider", "image_annotations", "iso_utc",
+           "manifest_annotations", "ref_parts", "source_annotations", "source_date"]
 
 
 def detect_provider(env: Mapping[str, str]) -> str:
@@ -77,14 +78,50 @@ def context_from_env(env: Mapping[str, str], cwd: Path, read_git: bool = True) -
     return ctx
 
 
-def image_annotations(ctx: Context, version: str = "") -> dict[str, str]:
-    """OCI annotations from the git/CI context, where known. `created` is the commit time so
-    re-runs match (never the clock: a retried pipeline must give the same digest); `version`
-    is the run's main version (tag rules), never a tag name given with -t."""
-    found = {
-        "org.opencontainers.image.created": "" if ctx.commit_date_is_now else ctx.commit_date,
-        "org.opencontainers.image.revision": ctx.head_sha or ctx.sha,
-        "org.opencontainers.image.source": ctx.repo_url,
-        "org.opencontainers.image.version": version,
-    }
-    return {k: v for k, v in found.items() if v}
+SOURCE_KEYS = ("created", "revision", "source", "version", "licenses", "description")
+
+
+def source_annotations(created: str = "", revision: str = "", source: str = "", version: str = "",
+                       licenses: str = "", description: str = "") -> dict[str, str]:
+    """`org.opencontainers.image.<key>` for each value given, in SOURCE_KEYS order (the order
+    the --json output has always shown; manifests sort them); empty values are left out.
+    Pure: the caller decides where each value comes from."""
+    given = dict(zip(SOURCE_KEYS, (created, revision, source, version, licenses, description)))
+    return {f"org.opencontainers.image.{k}": v.strip() for k, v in given.items() if v and v.strip()}
+
+
+def image_annotations(ctx: Context, version: str = "", *, created: str = "", source: str = "", revision: str = "",
+                      licenses: str = "", description: str = "") -> dict[str, str]:
+    """OCI annotations from the git/CI context, where known, each replaced by the value given
+    explicitly (flags, step inputs; `created` from SOURCE_DATE_EPOCH, see source_date).
+    `created` is otherwise the commit time so re-runs match (never the clock: a retried
+    pipeline must give the same digest); `version` is the run's main version (tag rules),
+    never a tag name given with -t."""
+    return source_annotations(
+        created=created or ("" if ctx.commit_date_is_now else ctx.commit_date),
+        revision=revision or ctx.head_sha or ctx.sha, source=source or ctx.repo_url, version=version,
+        licenses=licenses, description=description)
+
+
+def manifest_annotations(index: Mapping[str, str], fmt: str) -> dict[str, str]:
+    """The source annotations of the index, for each platform manifest too: OCI manifests
+    carry annotations (registries that show a platform read them there); Docker v2 ones cannot."""
+    if fmt != "oci":
+        return {}
+    keys = {f"org.opencontainers.image.{k}" for k in SOURCE_KEYS}
+    return {k: v for k, v in index.items() if k in keys}
+
+
+def source_date(env: Mapping[str, str]) -> str:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org: whole seconds since 1970, UTC) as ISO 8601,
+    or "" when unset."""
+    text = env.get("SOURCE_DATE_EPOCH", "").strip()
+    if not text:
+        return ""
+    if not text.isdigit():
+        raise InputError(f"SOURCE_DATE_EPOCH: {text!r} is not a whole number of seconds",
+                         "set it like SOURCE_DATE_EPOCH=$(git log -1 --format=%ct), or unset it")
+    try:
+        return iso_utc(datetime.fromtimestamp(int(text), timezone.utc))
+    except (OverflowError, OSError, ValueError):
+        raise InputError(f"SOURCE_DATE_EPOCH: {text} is out of range", "give a time after 1970 and before 9999") from None

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import re
+import shutil
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from ..version_order import semver_key
 from .model import Context, iso_utc
 
 if TYPE_CHECKING:
     import git  # GitPython takes a tenth of a second to import: only runs that read a repository do
 
 _SCP_URL = re.compile(r"^(?:[^@/]+@)?([^:/]+):(?!//)(.+)$")  # git@host:owner/name.git
-_SEMVER_TAG = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 
 
 def open_repo(cwd: Path) -> git.Repo | None:
     import git
 
+    # Without a git binary (the plugin image has none; GIT_PYTHON_REFRESH=quiet lets GitPython
+    # import) its pure-Python object database reads the objects; with one, its default does.
+    odbt = git.GitCmdObjectDB if shutil.which(git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git") else git.GitDB
     try:
-        repo = git.Repo(cwd, search_parent_directories=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # GitPython deprecates GitDB; see docs/woodpecker.md
+            repo = git.Repo(cwd, search_parent_directories=True, odbt=odbt)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
         return None
     # A repository without commits has no HEAD to describe.
@@ -45,21 +52,11 @@ def https_url(remote: str) -> str:
     return f"https://{host}/{path}" if path else ""
 
 
-def _semver_key(name: str) -> tuple | None:
-    """Sort key following semver precedence: releases above their pre-releases."""
-    match = _SEMVER_TAG.match(name)
-    if not match:
-        return None
-    pre = match.group(4)
-    idents = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
-    return (*map(int, match.group(1, 2, 3)), 0 if pre else 1, idents)
-
-
 def best_tag(names: list[str]) -> str:
     """The highest semver among tags on HEAD; else the last by name (deterministic)."""
     if not names:
         return ""
-    versions = [(key, name) for name in names if (key := _semver_key(name)) is not None]
+    versions = [(key, name) for name in names if (key := semver_key(name)) is not None]
     if versions:
         return max(versions)[1]
     return max(names)

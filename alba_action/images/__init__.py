@@ -30,7 +30,7 @@ The publisher's API (stable; everything else in this package is internal):
 from alba_action.images.compress import COMPRESSIONS
 from alba_action.images.load import DEFAULT_MAX_UNCOMPRESSED, check_options, load_images
 from alba_action.images.manifests import FORMATS, build_index, build_manifest
-from alba_action.images.platforms import find_archives
+from alba_action.images.inputs import find_archives
 from alba_action.images.store import verify_blob_file
 
 __all__ = [

@@ -18,7 +18,7 @@ from alba_action.images.layers import Budget
 from alba_action.images.manifests import FORMATS, as_format, build_manifest, layer_media_type
 from alba_action.digest import sha256_bytes
 from alba_action.images.model import OCI_LAYER_ZSTD, Blob, Platform, PlatformImage
-from alba_action.images.platforms import find_archives
+from alba_action.images.inputs import find_archives
 from alba_action.images.resolve import resolve
 from alba_action.images.store import BlobStore
 

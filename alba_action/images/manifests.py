@@ -17,7 +17,6 @@ from alba_action.images import model as m
 from alba_action.digest import sha256_bytes
 from alba_action.grammar import compact_json
 from alba_action.images.model import Blob, Manifest, PlatformImage
-from alba_action.images.platforms import platform_key
 
 FORMATS = ("oci", "docker")
 MANIFEST_TYPE = {"oci": m.OCI_MANIFEST, "docker": m.DOCKER_MANIFEST}
@@ -97,7 +96,7 @@ def build_index(images: list[PlatformImage], annotations: dict[str, str], fmt: s
     """One entry per image, sorted by platform; annotations sorted by key (OCI only)."""
     _check_format(fmt)
     entries = []
-    for image in sorted(images, key=lambda i: platform_key(i.platform)):
+    for image in sorted(images, key=lambda i: i.platform.sort_key()):
         man = image.manifest
         entries.append(
             {"mediaType": man.media_type, "digest": man.digest, "size": man.size, "platform": image.platform.to_json()}

@@ -18,7 +18,7 @@ from alba_action.images.archive import REBUILD, Contents
 from alba_action.images.layers import LayerResult
 from alba_action.digest import sha256_bytes
 from alba_action.images.model import OCI_INDEX, DOCKER_LIST, Platform
-from alba_action.images.platforms import same_platform
+from alba_action.platforms import same_platform
 
 INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 

@@ -11,15 +11,14 @@ import uuid
 from pathlib import Path
 
 from alba_action.errors import InputError
-
-DOCKER_HUB = "registry-1.docker.io"
+from alba_action.targets.registries import dockerhub
 
 
 def pull_host(target: str, public_url: str) -> str:
     """Where clients pull from: the registry of a docker:// target, or the public host of a static one."""
     if target.startswith("docker://"):
         host = target.removeprefix("docker://").split("/", 1)[0]
-        return "docker.io" if host == DOCKER_HUB else host
+        return dockerhub.pull_host(host)
     return public_url.split("://", 1)[-1].rstrip("/") if public_url else ""
 
 
@@ -46,11 +45,10 @@ def file_urls(result: dict, public_url: str) -> list[str]:
 
 def build_document(name: str, tag_result: dict, static: list[dict], containers: list[dict],
                    public_url: str, registry_public_url: str, dry_run: bool) -> dict:
-    """Everything a later step may want, in one stable JSON object (the `json` output)."""
-    for result in static:
-        result["urls"] = file_urls(result, public_url)
-    for result in containers:
-        result["refs"] = image_refs(result, registry_public_url)
+    """Everything a later step may want, in one stable JSON object (the `json` output):
+    each target's result with what users fetch (download URLs, image references)."""
+    static = [{**result, "urls": file_urls(result, public_url)} for result in static]
+    containers = [{**result, "refs": image_refs(result, registry_public_url)} for result in containers]
     first = containers[0] if containers else None
     return {
         "name": name,
@@ -86,6 +84,7 @@ def step_outputs(doc: dict, sep_tags: str = "\n", sep_labels: str = "\n", sep_an
         "digest": doc["digest"],
         "digests": json.dumps(doc["digests"], sort_keys=True),
         "urls": "\n".join(doc["urls"]),
+        "release-id": doc.get("release_id", ""),
         "json": json.dumps(doc, sort_keys=True),
     }
 
@@ -141,7 +140,7 @@ def write_github_outputs(path: str, outputs: dict[str, str]) -> None:
     append_text(path, "".join(format_output(k, v) for k, v in outputs.items()), "GITHUB_OUTPUT")
 
 
-def write_output_file(path: str, doc: dict) -> None:
+def write_output_file(path: str, doc: dict, what: str = "output-file") -> None:
     """The whole document, replaced atomically so a reader never sees half of it."""
     tmp = Path(f"{path}.tmp-{uuid.uuid4().hex[:8]}")
     try:
@@ -149,5 +148,5 @@ def write_output_file(path: str, doc: dict) -> None:
         tmp.replace(path)
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        raise InputError(f"output-file {path!r} cannot be written: {err.strerror or err}",
-                         "point output-file at a writable file (its folder must exist and be writable)") from None
+        raise InputError(f"{what} {path!r} cannot be written: {err.strerror or err}",
+                         f"point {what} at a writable file (its folder must exist and be writable)") from None

@@ -57,12 +57,27 @@ def container_section(result: dict) -> list[str]:
     return out
 
 
+def copy_section(result: dict) -> list[str]:
+    """A copy (input copy-from): from where, which tags became which, what each target got."""
+    tags = "; ".join(f"{_code(src)} → {', '.join(map(_code, new))}" for src, new in result["tags"].items())
+    out = [f"### Copied {result['kind']} {_code(result['name'])} from {_code(result['source'])}", "", tags, "",
+           "| target | sent | already there |", "|---|---|---|"]
+    for t in result["targets"]:
+        sent = len(t.get("pushed_blobs", t.get("files", []))) + len(t.get("mounted_blobs", []))
+        there = len(t.get("existing_blobs", t.get("unchanged", [])))
+        out.append(f"| {_code(t['target'])} | {sent} | {there} |")
+    return out + [""]
+
+
 def success_markdown(doc: dict) -> str:
     lines = ["## ✅ alba published" if not doc["dry_run"] else "## alba dry run", "", _tags_line(doc), ""]
     for result in doc["static"]:
         lines += static_section(result)
     for result in doc["containers"]:
         lines += container_section(result)
+    for result in doc.get("copy") or []:
+        lines += copy_section(result)
+    lines += parts_section(doc)
     attached = [a for r in doc["containers"] for a in r.get("referrers", [])]
     attached += [a for r in doc["static"] for a in r.get("attachments", [])]
     if attached:
@@ -71,11 +86,40 @@ def success_markdown(doc: dict) -> str:
             kind = a.get("artifactType") or a.get("mediaType", "")
             lines.append(f"| {_code(kind)} | {_code(a['digest'])} | {_code(a.get('subject') or a.get('path', ''))} |")
         lines.append("")
+    lines += retention_section(doc.get("retention") or [])
     for report in doc.get("verify") or []:
         c = report["checked"]
         lines.append(f"Verified {_code(report['source'])}: {c['files']} files, {c['manifests']} manifests, "
                      f"{c['blobs']} blobs, {c['signatures']} signatures — all good")
     return "\n".join(lines) + "\n"
+
+
+def parts_section(doc: dict) -> list[str]:
+    """Matrix builds: the parts this step wrote, or the leftovers an assembly removed."""
+    parts = doc.get("parts") or []
+    if not parts:
+        return []
+    lines = [f"### Parts of release {_code(doc.get('release_id', ''))}", "",
+             "| target | platforms | written | removed |", "|---|---|---|---|"]
+    for r in parts:
+        lines.append(f"| {_code(r['target'])} | {', '.join(r['platforms'])} | {len(r['files']) + len(r['records'])} "
+                     f"| {len(r['removed'])} |")
+    return lines + [""]
+
+
+def retention_section(results: list[dict]) -> list[str]:
+    """What gc kept (and by which rule) and deleted on each target."""
+    if not results:
+        return []
+    out = ["### Retention", "", "| target | kept | removed | objects deleted | kept tags whole |", "|---|---|---|---|---|"]
+    for r in results:
+        removed = r.get("removed_tags") if r["kind"] == "container" else r.get("tags")
+        kept = ", ".join(f"{_code(t)} ({_cell('; '.join(why))})" for t, why in list(r.get("kept", {}).items())[:50])
+        whole = "yes" if (r.get("validation") or {}).get("whole") else "not checked"
+        out.append(f"| {_code(r['target'])} | {kept or 'none'} | {', '.join(map(_code, removed or [])) or 'none'} "
+                   f"| {len(r.get('deleted') or [])} | {whole} |")
+    warnings = [w for r in results for w in r.get("warnings", [])]
+    return out + [""] + [f"> {w}" for w in dict.fromkeys(warnings)] + ([""] if warnings else [])
 
 
 def failure_markdown(kind: str, message: str, fix: str, done: list[str]) -> str:

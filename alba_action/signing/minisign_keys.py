@@ -84,3 +84,46 @@ def verify(public_keys: list, data: bytes, signature: bytes) -> str | None:
         except Exception:
             continue
     return None
+
+
+def prehashed(signature: bytes) -> bool | None:
+    """Whether a .minisig signs the file's BLAKE2b-512 (minisign's default, what alba
+    writes): then a reader hashes the file as it arrives. None: not a signature."""
+    import minisign
+
+    try:
+        return minisign.Signature.from_bytes(signature).is_prehashed()
+    except Exception:
+        return None
+
+
+def verify_prehash(public_keys: list, blake2b_512: bytes, signature: bytes) -> str | None:
+    """As `verify`, given the file's BLAKE2b-512 digest instead of its bytes (a prehashed
+    signature only): the trusted comment when one of the keys verifies, else None."""
+    import base64
+
+    import minisign
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        sig = minisign.Signature.from_bytes(signature)
+        lines = [line for line in signature.splitlines() if line.strip()]
+        raw, global_sig = base64.b64decode(lines[1]), base64.b64decode(lines[3])
+    except Exception:
+        return None
+    key_id, ed_sig = raw[2:10], raw[10:74]
+    if not sig.is_prehashed():
+        return None
+    for key in public_keys:
+        pk = base64.b64decode(bytes(key.to_base64()))
+        if pk[2:10] != key_id:
+            continue
+        try:
+            ed = Ed25519PublicKey.from_public_bytes(pk[10:42])
+            ed.verify(ed_sig, blake2b_512)
+            ed.verify(global_sig, ed_sig + sig.trusted_comment.encode())
+            return sig.trusted_comment
+        except (InvalidSignature, ValueError):
+            continue
+    return None

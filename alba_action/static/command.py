@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from alba_action.report.progress import Reporter
 from alba_action.request import RunOptions
+from alba_action.retention import Policy
 from alba_action.static import manage
 from alba_action.targets.open import open_store
 
 
 def run_static(action: str, refs: list[str], target: str, reporter: Reporter, options: RunOptions, *,
-               dry_run: bool = False, keep: int = 0, include_releases: bool = False,
+               dry_run: bool = False, policy: Policy | None = None,
                quiet_json: bool = False) -> dict:
     store = open_store(target, options)
     if action == "ls":
@@ -24,6 +25,6 @@ def run_static(action: str, refs: list[str], target: str, reporter: Reporter, op
         result = manage.rm(store, refs, reporter, dry_run)
         reporter.log("✅ dry run: nothing deleted" if dry_run else "✅ rm succeeded")
     else:
-        result = manage.gc(store, refs, keep, include_releases, reporter, dry_run, options.gc_grace_seconds)
+        result = manage.gc(store, refs, policy, reporter, dry_run, options.gc_grace_seconds)
         reporter.log("✅ dry run: nothing deleted" if dry_run else f"✅ gc succeeded ({len(result.tags)} tags removed)")
     return result.to_json()

@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from alba_action.grammar import compact_json
+from alba_action.errors import TargetError
+from alba_action.grammar import compact_json, is_tag
 from alba_action.static.scan import PlatformFolder
 
 ROOT = "df-dist-v1"
@@ -73,7 +74,24 @@ def published_of(tag_doc: bytes) -> str | None:
         value = json.loads(tag_doc).get("published")
     except (ValueError, AttributeError):
         return None
-    return value if isinstance(value, str) and len(value) == 27 and value.endswith("Z") else None
+    return value if is_published(value) else None
+
+
+def is_published(value) -> bool:
+    """A `published` time as alba writes it (iso_micro)."""
+    return isinstance(value, str) and len(value) == 27 and value.endswith("Z")
+
+
+def checked_tags(tags: list[str], name: str, store_url: str) -> list[str]:
+    """The tags of a name document, each a valid tag: one that is not (`../x`, `/etc`) would
+    become a key outside the name's folder, so it is reported and nothing is done."""
+    bad = [t for t in tags if not is_tag(t)]
+    if bad:
+        raise TargetError(f"{name_key(name)} on {store_url} lists {bad[0][:100]!r}, which is not a tag: "
+                          "the name document is corrupt; nothing was changed",
+                          f"delete {name_key(name)} (alba rebuilds it from the tag documents on the next push "
+                          "or rm), or remove that entry")
+    return tags
 
 
 def name_document(name: str, tags: list[str]) -> dict:

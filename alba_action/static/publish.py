@@ -14,7 +14,7 @@ from alba_action.signing.minisign_keys import MinisignSigner
 from alba_action.static import catalog, checksums, plan
 from alba_action.static.scan import PlatformFolder
 from alba_action.targets.base import Body, Store
-from alba_action.targets.converge import conditional_writes
+from alba_action.targets.stores.converge import conditional_writes
 
 PARALLEL_FILES = 8
 
@@ -31,8 +31,13 @@ class StaticResult:
     signatures: list[str] = field(default_factory=list)
     attachments: list[dict] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # the download pages written after the push
     kept_young: int = 0  # gc: files no tag lists, kept because younger than the grace period
     grace_seconds: float | None = None
+    kept: dict = field(default_factory=dict)  # gc: tag → the rules that keep it
+    policy: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    validation: dict = field(default_factory=dict)  # gc: every kept tag checked whole
     dry_run: bool = False
     pages_ahead: ReadAhead | None = None  # what the push read for the pages written next (not output)
 
@@ -74,6 +79,7 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
     _upload_files(store, [u for u in uploads if u.key not in skip], src_dir, reporter)
     published = plan.publication_times(tags, datetime.now(timezone.utc))
     written = {}  # (tag, etag) → published: the name document need not read them back
+    docs = {}  # tag → (bytes, etag): the pages need not read them either
     for tag in tags:
         objects, fields = checksums.extras(name, tag, flavors, signer)
         attached = attest(tag) if attest else []
@@ -85,20 +91,19 @@ def push(store: Store, name: str, tags: list[str], src_dir: Path, flavors: list[
         result.signatures += [o.key for o in objects if o.key.endswith(".minisig")]
         doc = plan.dumps(plan.tag_document(flavors, published[tag], fields, signed=signer is not None))
         etag = store.put(plan.tag_key(name, tag), Body(data=doc), plan.JSON, plan.NO_CACHE)
-        if etag:
-            written[(tag, etag)] = plan.published_of(doc)
+        written[(tag, etag)] = plan.published_of(doc)
+        docs[tag] = (doc, etag)
         reporter.log(f"tag -> {plan.tag_key(name, tag)}")
     with ThreadPoolExecutor(1) as pool:
-        # The probe's answer is needed only to write the name document: it travels while
-        # the tag documents are listed (the name document was read before the files), and so
-        # do the download pages' reads
-        # (the pipeline writes them next, from these reads and the tags listed now).
+        # The probe's answer is needed only to write the name document (read before the
+        # files); the download pages' reads travel meanwhile (the pipeline writes the pages
+        # next, from these reads and the tag documents written here).
         probe = pool.submit(conditional_writes, store, plan.tag_key(name, tags[-1]), doc, plan.JSON)
         result.pages_ahead = read_ahead(store, name) if pages else None
-        listed = catalog.update(store, name, conditionals=probe.result, known=written,
-                                 early=name_doc)
+        catalog.update(store, name, conditionals=probe.result, known=written, early=name_doc, added=tags,
+                       seen=docs)
         if result.pages_ahead is not None:
-            result.pages_ahead.tags = listed
+            result.pages_ahead.docs = docs
     reporter.log(f"manifest -> {plan.name_key(name)}")
     return result
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from alba_action.digest import sha256_file
 from alba_action.errors import InputError
-from alba_action.oci import Platform
+from alba_action.platforms import Platform
 from alba_action.platforms import KNOWN_ARCH, KNOWN_OS, is_variant, suggest
+from alba_action.static import binaries
 
 SHAPE = "SRC_DIR/<os>/<arch>[/<variant>]/<files> (e.g. df/linux/amd64/albatros)"
 # Nix builds (`nix build -o df/linux/amd64/app`) leave links into the immutable store.
@@ -36,8 +37,10 @@ class PlatformFolder:
 Flavor = PlatformFolder  # the df-dist-v1 document calls each platform entry a "flavor"
 
 
-def scan(src_dir: Path) -> list[PlatformFolder]:
-    """Every platform folder with its files, sorted; any misfit is an error naming the path."""
+def scan(src_dir: Path, platform_check: bool = True) -> list[PlatformFolder]:
+    """Every platform folder with its files, sorted; any misfit is an error naming the path.
+    `platform_check`: refuse an executable whose header disagrees with its folder (before
+    any file is hashed, so before anything is published)."""
     root = _check_root(src_dir)
     flavors = []
     for os_dir in _children(root):
@@ -51,7 +54,33 @@ def scan(src_dir: Path) -> list[PlatformFolder]:
             flavors.extend(_platform_folders(root, os_dir.name, arch_dir))
         if not any(True for _ in _children(os_dir)):
             raise InputError(f"{_rel(os_dir, root)} is empty", f"expected {SHAPE}")
-    return _hashed(sorted(flavors, key=lambda f: _sort_key(f.platform)))
+    flavors.sort(key=lambda f: f.platform.sort_key())
+    if platform_check:
+        check_platforms(flavors, root)
+    return _hashed(flavors)
+
+
+def check_platforms(flavors: list[PlatformFolder], root: Path) -> None:
+    """Every file's header against its folder's platform (static/binaries.py): the first
+    binary that cannot be what its folder offers is an error, with the count of others."""
+    wrong = []
+    for f in flavors:
+        for r in f.resources:
+            try:
+                binary = binaries.identify_file(r.source)
+            except OSError:
+                continue  # unreadable: hashing it next says so
+            reason = binaries.disagreement(binary, f.platform)
+            if reason:
+                wrong.append((_rel(f.folder / r.path, root), binary, f.platform, reason))
+    if not wrong:
+        return
+    path, binary, platform, reason = wrong[0]
+    more = f" (and {len(wrong) - 1} more file{'s' * (len(wrong) > 2)})" if len(wrong) > 1 else ""
+    where = binaries.suggested_folder(binary, platform)
+    move = f"move it to {root.name}/{where}" if where else "move it to the folder of its platform"
+    raise InputError(f"{path}: {binary.what}, but its folder is {platform}: {reason}{more}",
+                     f"{move}, or publish without this check (--no-platform-check, input platform-check: false)")
 
 
 def _hashed(flavors: list[PlatformFolder]) -> list[PlatformFolder]:
@@ -63,10 +92,6 @@ def _hashed(flavors: list[PlatformFolder]) -> list[PlatformFolder]:
         small = {s: sha256_file(s) for s, size in sources if size < SMALL_FILE}
         digests = iter([small[s] if s in small else large[s].result() for s, _ in sources])
     return [replace(f, resources=tuple(replace(r, digest=next(digests)) for r in f.resources)) for f in flavors]
-
-
-def _sort_key(p: Platform) -> tuple:
-    return (p.os, p.architecture, p.variant or "")
 
 
 def _check_root(src_dir: Path) -> Path:

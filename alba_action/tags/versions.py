@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NUM = r"0|[1-9]\d*"
-_PRE_ID = rf"(?:{_NUM}|\d*[a-zA-Z-][a-zA-Z0-9-]*)"
+_NUM = r"0|[1-9][0-9]*"  # ASCII digits only, as node-semver's
+_PRE_ID = rf"(?:{_NUM}|[0-9]*[a-zA-Z-][a-zA-Z0-9-]*)"
 # node-semver's strict FULL grammar: an optional leading "v", no other slack.
 _SEMVER = re.compile(
     rf"^v?({_NUM})\.({_NUM})\.({_NUM})"

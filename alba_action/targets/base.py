@@ -85,6 +85,9 @@ class ImageRepository(Protocol):
     def check(self) -> None:
         """Fail early with a clear error when the repository cannot be reached or written."""
 
+    def reference_for(self, public_host: str) -> str:
+        """The HOST/NAME a signature identifies, given where a static registry is served ("" unknown)."""
+
     def blob_exists(self, digest: str) -> bool: ...
 
     def put_blob(

@@ -1,9 +1,10 @@
-"""One retry policy for every target (S3 buckets and OCI registries).
+"""One retry policy for every target (S3 buckets, OCI registries, websites), and the one
+retrying call that carries it: `retrying(budget, once)`.
 
 Transient answers — 429, 500, 502, 503, 504, SlowDown, RequestTimeout, dropped
 connections, requests that got no answer in time, answers cut halfway — are retried with
 exponential backoff and jitter, honouring Retry-After, within one time budget per target
-(ALBA_RETRY_BUDGET_SECONDS, 120 s). While a store keeps throttling, the number of requests
+(the run options' `retry_budget_seconds`, ALBA_RETRY_BUDGET_SECONDS). While a store keeps throttling, the number of requests
 in flight is halved (down to one) and grows back one at a time as requests succeed.
 Permanent answers (400, 403, a missing bucket) are never retried: the caller raises them
 with their remedy at once.
@@ -12,14 +13,19 @@ with their remedy at once.
 from __future__ import annotations
 
 import email.utils
+import itertools
 import random
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, TypeVar
 
 from alba_action.errors import TargetError
+from alba_action.request import RunOptions
+
+T = TypeVar("T")
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 THROTTLE_STATUS = frozenset({429, 503})
@@ -36,6 +42,10 @@ class TransientError(TargetError):
         self.throttled = throttled
 
 
+class Unreachable(TargetError):
+    """A host that refuses connections: retried only for the budget's `unreachable` seconds."""
+
+
 @dataclass
 class Timeouts:
     """How long a request may wait for an answer: seconds for a small one, and for a large
@@ -48,19 +58,30 @@ class Timeouts:
     def read(self, size: int = 0) -> float:
         return max(self.request, size / self.min_throughput)
 
+    @classmethod
+    def for_run(cls, options: RunOptions) -> "Timeouts":
+        return cls(request=options.request_timeout_seconds)
+
 
 class RetryBudget:
     """Backoff shared by every request to one target: at most `total` seconds of waiting.
     A host that refuses connections is given up after `unreachable` seconds."""
 
-    def __init__(self, total: float = 120.0, unreachable: float = 15.0, base: float = 0.5, cap: float = 20.0,
-                 parallel: int = 16) -> None:
+    def __init__(self, total: float, unreachable: float = 15.0, base: float = 0.5, cap: float = 20.0,
+                 parallel: int = 1, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.total, self.unreachable, self.base, self.cap = total, unreachable, base, cap
         self.spent = 0.0
         self.retries = 0
         self.first_failure: float | None = None
         self.throttle = Throttle(parallel)
+        self.clock, self.sleep = clock, sleep
         self._lock = threading.Lock()
+
+    @classmethod
+    def for_run(cls, options: RunOptions) -> "RetryBudget":
+        """One target's budget: the run's waiting allowance and requests in flight."""
+        return cls(total=options.retry_budget_seconds, parallel=options.parallel)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -75,13 +96,17 @@ class RetryBudget:
             self.throttle.slow_down()
         wait = self.delay(attempt, retry_after)
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             self.first_failure = self.first_failure or now
             if self.spent + wait > self.total:
                 raise self.exhausted(error, now - self.first_failure)
             self.spent += wait
             self.retries += 1
-        time.sleep(wait)
+        self.sleep(wait)
+
+    def gives_up_on(self, started: float, attempt: int) -> bool:
+        """An unreachable host: would the next wait pass the `unreachable` allowance?"""
+        return self.clock() - started + self.delay(attempt, None) > self.unreachable
 
     def exhausted(self, error: TargetError, elapsed: float) -> TargetError:
         throttled = isinstance(error, TransientError) and error.throttled
@@ -91,6 +116,41 @@ class RetryBudget:
             f"(retry budget {self.total:g} s)",
             "retry later; lower the parallel transfers with --jobs 2 (input jobs); raise ALBA_RETRY_BUDGET_SECONDS "
             "for a slow store; check the store's health and logs")
+
+
+def retrying(budget: RetryBudget, once: Callable[[], T], *, retry: bool = True, slot: bool = True,
+             again: Callable[[], T | None] | None = None) -> T:
+    """Call `once` until it returns, within the budget. `once` raises TransientError for what
+    may pass (429, 5xx, silence, a dropped or cut answer: waited for, Retry-After honoured),
+    Unreachable for a refused connection (given up after `budget.unreachable` seconds), and
+    anything else for what retrying cannot fix (raised at once).
+
+    `retry=False`: a TransientError is raised for the caller to restart a larger unit.
+    `slot=False`: the call takes no request slot (it makes requests that take their own).
+    `again`, after each wait: a result that makes another attempt needless (an upload that
+    landed after all), or None."""
+    started = budget.clock()
+    for attempt in itertools.count():
+        try:
+            with budget.throttle.slot() if slot else nullcontext():
+                result = once()
+        except Unreachable as error:
+            if budget.gives_up_on(started, attempt):
+                # Final: a caller retrying a larger unit must not wait for it again.
+                raise TargetError(error.message, error.fix) from None
+            failure: TargetError = error
+        except TransientError as error:
+            if not retry:
+                raise
+            failure = error
+        else:
+            if slot:
+                budget.throttle.success()
+            return result
+        budget.pause(attempt, getattr(failure, "retry_after", None), failure)
+        if again is not None and (done := again()) is not None:
+            return done
+    raise AssertionError("unreachable")  # itertools.count() never ends
 
 
 class Throttle:

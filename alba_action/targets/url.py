@@ -68,6 +68,10 @@ def _flag(url: str, key: str, value: str) -> bool:
 def _parse_s3(url: str) -> S3Url:
     parts = urlsplit(url)
     bucket = parts.netloc
+    if "@" in bucket:  # the URL is printed: a key in it would be shown everywhere
+        raise InputError("target s3://…@…: credentials in the URL are not accepted (the URL is not shown, "
+                         "it holds them)", "remove them from the URL; set AWS_ACCESS_KEY_ID and "
+                         "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) instead")
     if not bucket or parts.path not in ("", "/"):
         raise InputError(
             f"target {url!r} has no bucket name or has a path after it",
@@ -116,3 +120,8 @@ def _parse_file(url: str) -> FileUrl:
             f"write file:///{rest} for an absolute path or file://./{rest} for a relative one",
         )
     return FileUrl(root=Path(rest).resolve())
+
+
+def all_registries(targets: tuple[str, ...] | list[str]) -> bool:
+    """Every target is an OCI registry: the repository and tags may come from the URLs alone."""
+    return bool(targets) and all(t.startswith("docker://") for t in targets)

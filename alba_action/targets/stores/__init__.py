@@ -1,0 +1,1 @@
+"""Object stores: an S3 bucket, a local folder, and documents that concurrent writers converge on."""
