@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 from servers import DropConditionalsProxy, run_alba, s3_url
-from workloads import nix_images
+from workloads import nix_images, race
 
 NAME_DOC = r"^/[^/]+/df-dist-v1/[^/]+$"  # GET of a name document (path-style: /BUCKET/KEY)
 
@@ -20,22 +19,6 @@ def tree(root: Path) -> Path:
         (root / "df/linux" / arch).mkdir(parents=True, exist_ok=True)
         (root / "df/linux" / arch / "tool").write_text(f"tool {arch}")
     return root / "df"
-
-
-def race(url: str, src: Path, tags: list[str]) -> list[subprocess.CompletedProcess]:
-    results: list = [None] * len(tags)
-    barrier = threading.Barrier(len(tags))
-
-    def one(i: int) -> None:
-        barrier.wait()
-        results[i] = run_alba("static", "push", "-t", f"tool:{tags[i]}", src, url)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(tags))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def stored_order(moto, bucket: str, tags: list[str]) -> list[str]:

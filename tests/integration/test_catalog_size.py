@@ -6,12 +6,12 @@ from what changed is the page a render from every tag document gives, byte for b
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
 from catalogs import CountingProxy, moto_reader, moto_writer, seed
 from servers import DropConditionalsProxy, run_alba, s3_url
+from workloads import race
 
 from alba_action.pages.render import NamePage, TagView, name_page
 from alba_action.static import catalog, plan
@@ -26,23 +26,6 @@ def tree(root: Path) -> Path:
             (root / "df/linux" / arch).mkdir(parents=True, exist_ok=True)
             (root / "df/linux" / arch / f).write_text(f"{f} {arch}")
     return root / "df"
-
-
-def race(url: str, src: Path, tags: list[str]) -> list:
-    """`static push` of each tag, all started at once."""
-    results: list = [None] * len(tags)
-    barrier = threading.Barrier(len(tags))
-
-    def one(i: int) -> None:
-        barrier.wait()
-        results[i] = run_alba("static", "push", "-t", f"tool:{tags[i]}", src, url)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(tags))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def fresh(moto, name: str) -> str:
